@@ -1,0 +1,128 @@
+//! Command-line definitions. The spellings are a promise to scripts and runbooks: add, don't rename.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success
+  1  failure (database, pg_dump, store or an unexpected error)
+  2  invalid input: a flag, URL, id or config file that cannot be used
+  3  not found: no such backup, or no backups at all
+  4  integrity: the backup is damaged (verify found a problem)
+  5  locked: another backup or restore of the same database is running
+  130 cancelled (Ctrl-C or SIGTERM); nothing partial was left in the store
+
+Environment:
+  BACKSTAGE_BACKUP_STORE   store when --store is not given (default ./backups)
+  DATABASE_URL, PG*        database when neither --database-url nor --app-config is given
+  AWS_*                    S3 credentials and settings (standard AWS chain)
+  BACKSTAGE_BACKUP_PG_BIN  folder holding the pg_dump and psql to use";
+
+/// Back up, verify and restore a Backstage catalog (PostgreSQL) to a folder or S3.
+///
+/// Replaces the `pg_dump | gzip`, `gunzip -t`, `aws s3 cp` runbook: every backup is streamed,
+/// hashed (SHA-256), compressed, stored atomically and described by a manifest written last.
+#[derive(Debug, Parser)]
+#[command(name = "backstage-backup", version, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Take a backup now: pg_dump → SHA-256 → gzip → store, manifest last.
+    ///
+    /// Example: backstage-backup backup --database-url postgresql://backstage@db:5432/backstage_plugin_catalog --store s3://my-backups/backstage?region=eu-west-1
+    Backup(BackupArgs),
+    /// List backups, newest first, with status (complete, incomplete, legacy) and checks.
+    List(ListArgs),
+    /// Re-read a stored backup: SHA-256 against manifest and sidecar, full gunzip, completion line.
+    ///
+    /// Example: backstage-backup verify latest --store ./backups
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Where backups live: a folder, file://PATH, or s3://bucket/prefix?region=…&endpoint=…&path_style=true&sse=AES256|aws:kms&kms_key_id=…
+    #[arg(
+        long,
+        env = "BACKSTAGE_BACKUP_STORE",
+        default_value = "./backups",
+        value_name = "URL"
+    )]
+    pub store: String,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Print machine-readable JSON on stdout (errors as {"error": {"code", "message"}}).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// The database to back up, e.g. postgresql://user:password@host:5432/backstage_plugin_catalog.
+    /// Falls back to DATABASE_URL, then the PG* variables. Prefer DATABASE_URL or PGPASSWORD for
+    /// the password: arguments are visible to other users of the machine.
+    #[arg(long, value_name = "URL", conflicts_with = "app_config")]
+    pub database_url: Option<String>,
+    /// Backstage app-config file(s) to find the database in, as Backstage does (later files win;
+    /// ${VAR} substitution; backend.database with its pluginDivisionMode, prefix and plugin overrides).
+    #[arg(long = "app-config", value_name = "FILE", num_args = 1..)]
+    pub app_config: Vec<PathBuf>,
+    /// With --app-config: which plugin's database.
+    #[arg(long, value_name = "ID", default_value = "catalog")]
+    pub plugin: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Back up an existing plain-format pg_dump file instead of running pg_dump ('-' for stdin).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["database_url", "app_config"])]
+    pub from_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// gzip level: 1 fastest … 9 smallest.
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=9))]
+    pub level: u32,
+    /// Why this backup is taken; shown by list.
+    #[arg(long, default_value = "manual", value_parser = ["scheduled", "manual", "pre-upgrade", "safety"])]
+    pub trigger: String,
+    /// Who asked for it (recorded in the manifest).
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    /// A label to record, e.g. --label backstage=1.45.0 (repeatable).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// Name backups backstage-<ID>-… (default: from the database name, e.g. catalog).
+    #[arg(long, value_name = "ID")]
+    pub plugin_id: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A backup id (backstage-catalog-20261125_020000), `latest`, or the path of a .sql.gz file.
+    #[arg(default_value = "latest", value_name = "ID|latest|PATH")]
+    pub backup: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}

@@ -1,0 +1,88 @@
+//! Printing for people and for machines, and the mapping from errors to exit codes.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use backstage_backup_core::{Error, ErrorKind};
+
+/// Exit codes documented in `--help`.
+pub fn exit_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::InvalidInput => 2,
+        ErrorKind::NotFound => 3,
+        ErrorKind::Integrity => 4,
+        ErrorKind::Locked => 5,
+        ErrorKind::Cancelled => 130,
+        _ => 1,
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends quietly instead of panicking.
+pub fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
+        std::process::exit(0);
+    }
+}
+
+pub fn print_json(value: &impl serde::Serialize) {
+    let mut text = serde_json::to_string_pretty(value).expect("serialisable");
+    text.push('\n');
+    print(&text);
+}
+
+/// Reports a failure: JSON on stdout with --json, a plain line on stderr otherwise.
+pub fn report_error(err: &Error, json: bool) -> ExitCode {
+    if json {
+        print_json(&serde_json::json!({
+            "error": {"code": err.kind().code(), "message": err.message()}
+        }));
+    } else {
+        eprintln!("error: {err}");
+    }
+    ExitCode::from(exit_code(err.kind()))
+}
+
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+pub fn human_age(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        0..=119 => format!("{s}s"),
+        120..=7199 => format!("{}m", s / 60),
+        7200..=172_799 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_ages_read_well() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(3 << 30), "3.0 GiB");
+        assert_eq!(human_age(59), "59s");
+        assert_eq!(human_age(3600), "60m");
+        assert_eq!(human_age(3 * 86_400), "3d");
+    }
+}

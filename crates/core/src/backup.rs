@@ -1,0 +1,461 @@
+//! The backup operation: pg_dump (or a dump file) streamed through SHA-256 and gzip into the
+//! store, then the sidecar, then the manifest. A marker object stands beside the backup until
+//! the manifest is written, and every failure path removes what was written, so a backup is
+//! either complete or visibly incomplete, never silently half there.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chrono::{Duration, Utc};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::leftovers::clear_leftovers;
+use crate::listing::list_backups;
+use crate::manifest::{
+    sidecar_text, Compression, DatabaseInfo, Manifest, Trigger, TriggerKind, FORMAT_V1,
+};
+use crate::naming::{validate_plugin_id, BackupName, Part};
+use crate::pipeline::{Compressor, StreamDigests, DEFAULT_LEVEL};
+use crate::progress::{self, Phase, Progress};
+use crate::source::{DatabaseSource, DumpSource};
+use crate::store::Store;
+use crate::verify::ends_with_completion_line;
+
+/// Compressed output is handed to the store in chunks of this size.
+const CHUNK_BYTES: usize = 1 << 20;
+/// pg_dump's pipe is read this much at a time.
+const READ_BYTES: usize = 256 << 10;
+/// Chunks waiting for the store; with the store's own buffers this bounds memory.
+const CHUNKS_IN_QUEUE: usize = 4;
+/// Without the database lock, leftovers younger than this may belong to a running backup.
+const UNLOCKED_LEFTOVER_AGE: i64 = 24;
+
+#[derive(Debug, Clone)]
+pub struct BackupOptions {
+    /// gzip level 1 (fastest) to 9 (smallest); 6 is gzip's own default.
+    pub level: u32,
+    pub trigger: Trigger,
+    pub labels: BTreeMap<String, String>,
+    /// Names the backup when the source does not (a dump file or stdin).
+    pub plugin_id: Option<String>,
+}
+
+impl Default for BackupOptions {
+    fn default() -> Self {
+        BackupOptions {
+            level: DEFAULT_LEVEL,
+            trigger: Trigger {
+                kind: TriggerKind::Manual,
+                by: None,
+            },
+            labels: BTreeMap::new(),
+            plugin_id: None,
+        }
+    }
+}
+
+/// Validates `key=value` labels: keys are short identifiers, values single-line text.
+pub fn validate_label(key: &str, value: &str) -> Result<()> {
+    let key_ok = !key.is_empty()
+        && key.len() <= 63
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'));
+    if !key_ok {
+        return Err(Error::invalid(format!(
+            "label key '{}' must be 1-63 letters, digits, '-', '_', '.' or '/'",
+            crate::naming::printable(key)
+        )));
+    }
+    if value.len() > 256 || value.chars().any(char::is_control) {
+        return Err(Error::invalid(format!(
+            "label {key}'s value must be at most 256 characters on one line"
+        )));
+    }
+    Ok(())
+}
+
+/// Takes a backup into `store`; returns its manifest.
+pub async fn backup(
+    store: &dyn Store,
+    source: &DumpSource,
+    options: &BackupOptions,
+    progress: Arc<dyn Progress>,
+    cancel: &CancellationToken,
+) -> Result<Manifest> {
+    if options.level > 9 {
+        return Err(Error::invalid(format!(
+            "compression level {} is out of range: use 1 (fastest) to 9 (smallest)",
+            options.level
+        )));
+    }
+    for (key, value) in &options.labels {
+        validate_label(key, value)?;
+    }
+    progress.phase(Phase::Connecting);
+    match source {
+        #[cfg(feature = "postgres")]
+        DumpSource::Database(db) => backup_database(store, db, options, progress, cancel).await,
+        #[cfg(not(feature = "postgres"))]
+        DumpSource::Database(_) => Err(Error::invalid("this build cannot connect to PostgreSQL")),
+        DumpSource::File(path) => {
+            let file = tokio::fs::File::open(path).await.map_err(|e| {
+                Error::invalid(format!("cannot read the dump file {}: {e}", path.display()))
+            })?;
+            backup_reader(store, Box::new(file), options, progress, cancel).await
+        }
+        DumpSource::Stdin => {
+            backup_reader(
+                store,
+                Box::new(tokio::io::stdin()),
+                options,
+                progress,
+                cancel,
+            )
+            .await
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+async fn backup_database(
+    store: &dyn Store,
+    db: &DatabaseSource,
+    options: &BackupOptions,
+    progress: Arc<dyn Progress>,
+    cancel: &CancellationToken,
+) -> Result<Manifest> {
+    use crate::source::{pg_tools, session::SourceSession, spawn_pg_dump};
+
+    let plugin_id = options
+        .plugin_id
+        .clone()
+        .unwrap_or_else(|| db.plugin_id.clone());
+    validate_plugin_id(&plugin_id)?;
+    // Holds the database's advisory lock and the exported snapshot until the dump is done.
+    let session = SourceSession::open(&db.connection).await?;
+    let info = session.info.clone();
+    let tools = pg_tools::find(info.server_major)?;
+    // With the lock held, any unfinished backup of this database is dead: clear it now.
+    clear_leftovers(store, Some(&plugin_id), Duration::zero(), Utc::now()).await?;
+    let dump = spawn_pg_dump(&tools, &db.connection, Some(&info.snapshot_id))?;
+    let database = DatabaseInfo {
+        name: db.connection.database.clone(),
+        plugin_id: plugin_id.clone(),
+        host: Some(db.connection.host_port()),
+        schema: db.connection.schema.clone(),
+        server_version: Some(info.server_version.clone()),
+        pg_dump_version: Some(tools.version.clone()),
+        latest_migration: info.latest_migration.clone(),
+        extra: Default::default(),
+    };
+    let crate::source::DumpProcess {
+        child,
+        stdout,
+        stderr,
+    } = dump;
+    let result = write_backup(
+        store,
+        Box::new(stdout),
+        database,
+        info.entities.clone(),
+        options,
+        progress,
+        cancel,
+        Some(DumpChild { child, stderr }),
+    )
+    .await;
+    session.finish().await;
+    result
+}
+
+async fn backup_reader(
+    store: &dyn Store,
+    reader: Box<dyn tokio::io::AsyncRead + Send + Unpin>,
+    options: &BackupOptions,
+    progress: Arc<dyn Progress>,
+    cancel: &CancellationToken,
+) -> Result<Manifest> {
+    let plugin_id = options
+        .plugin_id
+        .clone()
+        .unwrap_or_else(|| "catalog".into());
+    validate_plugin_id(&plugin_id)?;
+    clear_leftovers(
+        store,
+        Some(&plugin_id),
+        Duration::hours(UNLOCKED_LEFTOVER_AGE),
+        Utc::now(),
+    )
+    .await?;
+    let database = DatabaseInfo {
+        name: format!("{}{plugin_id}", crate::source::DEFAULT_PREFIX),
+        plugin_id,
+        host: None,
+        schema: None,
+        server_version: None,
+        pg_dump_version: None,
+        latest_migration: None,
+        extra: Default::default(),
+    };
+    write_backup(
+        store, reader, database, None, options, progress, cancel, None,
+    )
+    .await
+}
+
+/// The pg_dump behind a stream, to wait for (or kill) once the stream ends.
+struct DumpChild {
+    child: tokio::process::Child,
+    stderr: tokio::task::JoinHandle<String>,
+}
+
+impl DumpChild {
+    /// pg_dump's verdict: an error naming its exit status and what it printed.
+    async fn wait(mut self) -> Result<()> {
+        let status = self
+            .child
+            .wait()
+            .await
+            .map_err(|e| Error::database(format!("waiting for pg_dump: {e}")))?;
+        let stderr = self.stderr.await.unwrap_or_default();
+        if status.success() {
+            return Ok(());
+        }
+        let said = if stderr.is_empty() {
+            "it printed nothing".to_string()
+        } else {
+            stderr
+        };
+        Err(Error::database(format!(
+            "pg_dump failed ({status}): {said}"
+        )))
+    }
+}
+
+/// Picks a name no object in the store has yet (names have one-second resolution).
+async fn pick_name(store: &dyn Store, plugin_id: &str) -> Result<BackupName> {
+    let taken: Vec<BackupName> = list_backups(store)
+        .await?
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    for _ in 0..3 {
+        let name = BackupName::new(plugin_id, Utc::now())?;
+        if !taken.contains(&name) {
+            return Ok(name);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(
+            1000 - Utc::now().timestamp_subsec_millis().min(999) as u64,
+        ))
+        .await;
+    }
+    Err(Error::new(
+        ErrorKind::AlreadyExists,
+        "a backup with this second's name already exists; try again",
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn write_backup(
+    store: &dyn Store,
+    reader: Box<dyn tokio::io::AsyncRead + Send + Unpin>,
+    database: DatabaseInfo,
+    entities: Option<BTreeMap<String, u64>>,
+    options: &BackupOptions,
+    progress: Arc<dyn Progress>,
+    cancel: &CancellationToken,
+    mut dump: Option<DumpChild>,
+) -> Result<Manifest> {
+    let name = pick_name(store, &database.plugin_id).await?;
+    let created_at = Utc::now();
+    let marker = serde_json::json!({
+        "started_at": created_at,
+        "tool_version": env!("CARGO_PKG_VERSION"),
+    });
+    store
+        .put(&name.key(Part::Marker), Bytes::from(marker.to_string()))
+        .await?;
+    let outcome = async {
+        let mut upload = store.start_upload(&name.key(Part::Data)).await?;
+        progress.phase(Phase::Dumping);
+        let streamed = stream_into(
+            upload.as_mut(),
+            reader,
+            options.level,
+            &progress,
+            cancel,
+            dump.as_mut(),
+        )
+        .await;
+        // pg_dump's own failure explains a short stream best; report it first.
+        let exited = match dump.take() {
+            Some(child) => child.wait().await,
+            None => Ok(()),
+        };
+        let checked = match (streamed, exited) {
+            (Err(err), _) if err.kind() == ErrorKind::Cancelled => Err(err),
+            (_, Err(err)) => Err(err),
+            (Err(err), Ok(())) => Err(err),
+            (Ok((_, false)), Ok(())) => Err(Error::database(
+                "the dump ended without pg_dump's \"PostgreSQL database dump complete\" line: \
+                 it is not a complete plain-format dump",
+            )),
+            (Ok((digests, true)), Ok(())) => Ok(digests),
+        };
+        let digests = match checked {
+            Ok(digests) => digests,
+            Err(err) => {
+                let _ = upload.abort().await;
+                return Err(err);
+            }
+        };
+        progress.phase(Phase::Finalizing);
+        upload.complete().await?;
+        finish_backup(
+            store, &name, database, entities, options, created_at, digests,
+        )
+        .await
+    }
+    .await;
+    match outcome {
+        Ok(manifest) => {
+            // A leftover marker beside a manifest is harmless: the manifest decides.
+            let _ = store.delete(&name.key(Part::Marker)).await;
+            progress.phase(Phase::Done);
+            Ok(manifest)
+        }
+        Err(err) => {
+            for part in [Part::Manifest, Part::Sidecar, Part::Data, Part::Marker] {
+                let _ = store.delete(&name.key(part)).await;
+            }
+            Err(err)
+        }
+    }
+}
+
+async fn finish_backup(
+    store: &dyn Store,
+    name: &BackupName,
+    database: DatabaseInfo,
+    entities: Option<BTreeMap<String, u64>>,
+    options: &BackupOptions,
+    created_at: chrono::DateTime<Utc>,
+    digests: StreamDigests,
+) -> Result<Manifest> {
+    let data_key = name.key(Part::Data);
+    store
+        .put(
+            &name.key(Part::Sidecar),
+            Bytes::from(sidecar_text(&digests.compressed.sha256, &data_key)),
+        )
+        .await?;
+    let manifest = Manifest {
+        format: FORMAT_V1.to_string(),
+        id: name.id(),
+        name: data_key,
+        database,
+        created_at,
+        finished_at: Utc::now(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        compression: Compression {
+            algorithm: "gzip".to_string(),
+            level: options.level,
+            extra: Default::default(),
+        },
+        raw: digests.raw,
+        compressed: digests.compressed,
+        entities,
+        trigger: options.trigger.clone(),
+        labels: options.labels.clone(),
+        extra: Default::default(),
+    };
+    store
+        .put(&name.key(Part::Manifest), Bytes::from(manifest.to_json()))
+        .await?;
+    Ok(manifest)
+}
+
+/// Streams `reader` through the compressor into `upload`. Returns the digests and whether the
+/// dump ended with pg_dump's completion line.
+async fn stream_into(
+    upload: &mut dyn crate::store::Upload,
+    reader: Box<dyn tokio::io::AsyncRead + Send + Unpin>,
+    level: u32,
+    progress: &Arc<dyn Progress>,
+    cancel: &CancellationToken,
+    dump: Option<&mut DumpChild>,
+) -> Result<(StreamDigests, bool)> {
+    let (tx, mut rx) = mpsc::channel::<Bytes>(CHUNKS_IN_QUEUE);
+    let mut input = tokio_util::io::SyncIoBridge::new(reader);
+    let thread_progress = progress.clone();
+    let compress = tokio::task::spawn_blocking(move || -> Result<(StreamDigests, bool)> {
+        let mut compressor = Compressor::new(level);
+        let mut buf = vec![0u8; READ_BYTES];
+        let mut tail: Vec<u8> = Vec::new();
+        let send = |compressor: &mut Compressor, chunk: Vec<u8>| -> Result<()> {
+            thread_progress.bytes(progress::Bytes {
+                raw: compressor.raw_bytes(),
+                stored: compressor.compressed_bytes(),
+                total: None,
+            });
+            // The receiver is gone only when the upload failed or was cancelled.
+            tx.blocking_send(Bytes::from(chunk))
+                .map_err(|_| Error::cancelled())
+        };
+        loop {
+            let n = input
+                .read(&mut buf)
+                .map_err(|e| Error::database(format!("reading the dump: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            compressor.push(&buf[..n]);
+            tail.extend_from_slice(&buf[..n]);
+            if tail.len() > 64 << 10 {
+                tail.drain(..tail.len() - (16 << 10));
+            }
+            if compressor.pending() >= CHUNK_BYTES {
+                let chunk = compressor.take_output();
+                send(&mut compressor, chunk)?;
+            }
+        }
+        let complete = ends_with_completion_line(&tail);
+        let (last, digests) = compressor.finish();
+        thread_progress.bytes(progress::Bytes {
+            raw: digests.raw.bytes,
+            stored: digests.compressed.bytes,
+            total: None,
+        });
+        tx.blocking_send(Bytes::from(last))
+            .map_err(|_| Error::cancelled())?;
+        Ok((digests, complete))
+    });
+    // `move`: when this future is dropped (failure, cancel), the receiver goes with it and
+    // the compressor's next send fails instead of blocking forever.
+    let uploading = async move {
+        while let Some(chunk) = rx.recv().await {
+            upload.write(chunk).await?;
+        }
+        Ok::<(), Error>(())
+    };
+    let uploaded = tokio::select! {
+        result = uploading => result,
+        _ = cancel.cancelled() => Err(Error::cancelled()),
+    };
+    if uploaded.is_err() {
+        // The compressor may be blocked reading pg_dump: stop pg_dump so it sees EOF.
+        if let Some(dump) = dump {
+            let _ = dump.child.start_kill();
+        }
+    }
+    let compressed = compress
+        .await
+        .map_err(|e| Error::internal(format!("compression task failed: {e}")))?;
+    uploaded?;
+    compressed
+}

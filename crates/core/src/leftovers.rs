@@ -1,0 +1,57 @@
+//! Clearing what unfinished backups leave behind: staged temp files, open multipart uploads,
+//! and objects of backups that never got their manifest. Never touches a backup that has one.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::listing::{list_backups, BackupStatus};
+use crate::naming::{BackupName, Part};
+use crate::store::Store;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Leftovers {
+    /// Keys whose unfinished uploads were discarded.
+    pub aborted_uploads: Vec<String>,
+    /// Ids of never-finished backups whose objects were deleted.
+    pub removed_backups: Vec<String>,
+}
+
+/// Clears leftovers of `plugin_id`'s backups (every plugin's when `None`) older than `min_age`.
+pub async fn clear_leftovers(
+    store: &dyn Store,
+    plugin_id: Option<&str>,
+    min_age: Duration,
+    now: DateTime<Utc>,
+) -> Result<Leftovers> {
+    let cutoff = now - min_age;
+    let ours = |name: &BackupName| plugin_id.is_none_or(|p| name.plugin_id == p);
+    let mut cleared = Leftovers::default();
+    for pending in store.pending_uploads().await? {
+        let Some((name, _)) = BackupName::parse_key(&pending.key) else {
+            continue;
+        };
+        if ours(&name) && pending.started.unwrap_or(name.taken_at) <= cutoff {
+            store.abort_pending(&pending).await?;
+            cleared.aborted_uploads.push(pending.key);
+        }
+    }
+    for entry in list_backups(store).await? {
+        let unfinished = entry.status == BackupStatus::Incomplete && !entry.has_manifest;
+        if !unfinished || !ours(&entry.name) || entry.name.taken_at > cutoff {
+            continue;
+        }
+        // The marker goes last, so an interrupted clean-up is still seen as incomplete.
+        for part in [
+            Part::Data,
+            Part::Sidecar,
+            Part::VerifyRecord,
+            Part::DrillRecord,
+            Part::Marker,
+        ] {
+            store.delete(&entry.name.key(part)).await?;
+        }
+        cleared.removed_backups.push(entry.id());
+    }
+    Ok(cleared)
+}

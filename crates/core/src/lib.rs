@@ -1,0 +1,47 @@
+//! backstage-backup-core: streaming, verified backups of Backstage's PostgreSQL databases.
+//!
+//! The pure parts (`pipeline`, `verify`'s stream checks, `manifest`, `naming`) build for
+//! `wasm32-unknown-unknown` with default features off; stores, pg_dump and the operations sit
+//! behind the `runtime`, `postgres` and `s3` features.
+//!
+//! ```no_run
+//! # async fn run() -> backstage_backup_core::Result<()> {
+//! use std::sync::Arc;
+//! use backstage_backup_core::{backup, progress::NoProgress, source, store};
+//!
+//! let store = store::open(&store::StoreLocation::parse("./backups")?).await?;
+//! let conn = source::ConnectionInfo::from_url("postgresql://postgres@127.0.0.1/backstage_plugin_catalog")?;
+//! let manifest = backup::backup(
+//!     store.as_ref(),
+//!     &source::DumpSource::Database(source::DatabaseSource::from_connection(conn)),
+//!     &backup::BackupOptions::default(),
+//!     Arc::new(NoProgress),
+//!     &Default::default(),
+//! )
+//! .await?;
+//! println!("{} holds {:?} entities", manifest.name, manifest.entity_total());
+//! # Ok(()) }
+//! ```
+
+pub mod error;
+pub mod manifest;
+pub mod naming;
+pub mod pipeline;
+pub mod progress;
+pub mod verify;
+
+#[cfg(feature = "runtime")]
+pub mod backup;
+#[cfg(feature = "runtime")]
+pub mod leftovers;
+#[cfg(feature = "runtime")]
+pub mod listing;
+#[cfg(feature = "runtime")]
+pub mod source;
+#[cfg(feature = "runtime")]
+pub mod store;
+
+pub use error::{Error, ErrorKind, Result};
+
+#[cfg(feature = "runtime")]
+pub use tokio_util::sync::CancellationToken;

@@ -1,0 +1,210 @@
+//! What is in a store: backups grouped from their objects, with a status that never calls a
+//! backup good unless its manifest (written last) is there and readable.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use futures::stream::{self, StreamExt};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::manifest::{Manifest, MAX_MANIFEST_BYTES};
+use crate::naming::{BackupName, Part};
+use crate::store::{ObjectMeta, Store};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackupStatus {
+    /// Manifest present and readable: the backup finished.
+    Complete,
+    /// Started and never finished (or its manifest is unreadable): never to be trusted.
+    Incomplete,
+    /// A `.sql.gz` made by the runbook's `pg_dump | gzip`: no manifest, can be verified and restored.
+    Legacy,
+}
+
+impl BackupStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackupStatus::Complete => "complete",
+            BackupStatus::Incomplete => "incomplete",
+            BackupStatus::Legacy => "legacy",
+        }
+    }
+}
+
+/// The outcome of an operation recorded beside a backup (`.verify.json`, `.drill.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub struct Record {
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    #[serde(default)]
+    pub duration_ms: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BackupEntry {
+    pub name: BackupName,
+    pub status: BackupStatus,
+    /// Size of the data object, when it exists.
+    pub bytes: Option<u64>,
+    pub manifest: Option<Manifest>,
+    pub has_sidecar: bool,
+    /// A manifest object exists (even if unreadable): never clean such a backup up as a leftover.
+    pub has_manifest: bool,
+    pub verified: Option<Record>,
+    pub drilled: Option<Record>,
+    /// Why an incomplete backup is incomplete.
+    pub problem: Option<String>,
+}
+
+impl BackupEntry {
+    pub fn id(&self) -> String {
+        self.name.id()
+    }
+
+    pub fn data_key(&self) -> String {
+        self.name.key(Part::Data)
+    }
+
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.manifest
+            .as_ref()
+            .map(|m| m.created_at)
+            .unwrap_or(self.name.taken_at)
+    }
+
+    /// Complete or legacy: something that can be verified and restored.
+    pub fn is_usable(&self) -> bool {
+        self.status != BackupStatus::Incomplete
+    }
+}
+
+#[derive(Default)]
+struct Parts {
+    objects: BTreeMap<Part, ObjectMeta>,
+    pending: bool,
+}
+
+/// Lists backups, newest first.
+pub async fn list_backups(store: &dyn Store) -> Result<Vec<BackupEntry>> {
+    let mut groups: BTreeMap<BackupName, Parts> = BTreeMap::new();
+    for object in store.list().await? {
+        if let Some((name, part)) = BackupName::parse_key(&object.key) {
+            groups.entry(name).or_default().objects.insert(part, object);
+        }
+    }
+    for pending in store.pending_uploads().await? {
+        if let Some((name, Part::Data)) = BackupName::parse_key(&pending.key) {
+            groups.entry(name).or_default().pending = true;
+        }
+    }
+    let mut entries: Vec<BackupEntry> = stream::iter(groups)
+        .map(|(name, parts)| load_entry(store, name, parts))
+        .buffer_unordered(8)
+        .filter_map(|entry| async move { entry.transpose() })
+        .collect::<Vec<Result<BackupEntry>>>()
+        .await
+        .into_iter()
+        .collect::<Result<_>>()?;
+    entries.sort_by(|a, b| b.name.cmp(&a.name));
+    Ok(entries)
+}
+
+async fn read_record(store: &dyn Store, key: &str) -> Option<Record> {
+    let bytes = store.get_small(key, MAX_MANIFEST_BYTES).await.ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+async fn load_entry(
+    store: &dyn Store,
+    name: BackupName,
+    parts: Parts,
+) -> Result<Option<BackupEntry>> {
+    let has = |part| parts.objects.contains_key(&part);
+    if !has(Part::Data)
+        && !has(Part::Manifest)
+        && !has(Part::Marker)
+        && !has(Part::Sidecar)
+        && !parts.pending
+    {
+        // Only stray records: nothing to show.
+        return Ok(None);
+    }
+    let mut entry = BackupEntry {
+        bytes: parts.objects.get(&Part::Data).map(|o| o.size),
+        name: name.clone(),
+        status: BackupStatus::Incomplete,
+        manifest: None,
+        has_sidecar: has(Part::Sidecar),
+        has_manifest: has(Part::Manifest),
+        verified: None,
+        drilled: None,
+        problem: None,
+    };
+    if has(Part::Manifest) {
+        match store
+            .get_small(&name.key(Part::Manifest), MAX_MANIFEST_BYTES)
+            .await
+        {
+            Ok(bytes) => match Manifest::from_json(&bytes) {
+                Ok(manifest) => {
+                    if entry.bytes.is_none() {
+                        entry.problem =
+                            Some("the manifest is there but the data object is missing".into());
+                    } else {
+                        entry.status = BackupStatus::Complete;
+                    }
+                    entry.manifest = Some(manifest);
+                }
+                Err(err) => entry.problem = Some(format!("unreadable manifest: {err}")),
+            },
+            // Deleted between list and read (a concurrent prune): skip it.
+            Err(err) if err.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(err),
+        }
+    } else if has(Part::Marker) || has(Part::Sidecar) || parts.pending {
+        entry.problem = Some("the backup never finished (no manifest)".into());
+    } else {
+        entry.status = BackupStatus::Legacy;
+    }
+    if has(Part::VerifyRecord) {
+        entry.verified = read_record(store, &name.key(Part::VerifyRecord)).await;
+    }
+    if has(Part::DrillRecord) {
+        entry.drilled = read_record(store, &name.key(Part::DrillRecord)).await;
+    }
+    Ok(Some(entry))
+}
+
+/// Finds the backup `selector` names: `latest` (the newest complete one, else the newest
+/// legacy one) or an id.
+pub async fn find_backup(store: &dyn Store, selector: &str) -> Result<BackupEntry> {
+    let entries = list_backups(store).await?;
+    if selector == "latest" {
+        return entries
+            .iter()
+            .find(|e| e.status == BackupStatus::Complete)
+            .or_else(|| entries.iter().find(|e| e.status == BackupStatus::Legacy))
+            .cloned()
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "there are no complete backups in {}; run `backstage-backup backup` first",
+                    store.describe()
+                ))
+            });
+    }
+    let name = BackupName::parse_id(selector)?;
+    entries.into_iter().find(|e| e.name == name).ok_or_else(|| {
+        Error::not_found(format!(
+            "no backup {} in {}; `backstage-backup list` shows what there is",
+            name.id(),
+            store.describe()
+        ))
+    })
+}

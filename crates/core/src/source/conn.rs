@@ -1,0 +1,281 @@
+//! How to reach a PostgreSQL database: from a URL, the standard `PG*` variables or a Backstage
+//! app-config. The password is kept out of Debug, Display and argv; child processes get it
+//! through their environment only.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::error::{Error, Result};
+use crate::naming::printable;
+
+/// The default database for this tool: Backstage's catalog with the default plugin prefix.
+pub const DEFAULT_CATALOG_DATABASE: &str = "backstage_plugin_catalog";
+
+/// libpq parameters passed through to pg_dump and psql as environment variables.
+const PASS_THROUGH: &[(&str, &str)] = &[
+    ("sslmode", "PGSSLMODE"),
+    ("sslrootcert", "PGSSLROOTCERT"),
+    ("sslcert", "PGSSLCERT"),
+    ("sslkey", "PGSSLKEY"),
+    ("application_name", "PGAPPNAME"),
+    ("connect_timeout", "PGCONNECT_TIMEOUT"),
+    ("options", "PGOPTIONS"),
+];
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct ConnectionInfo {
+    /// Host name, IP address, or a Unix socket directory (starts with `/`).
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    password: Option<String>,
+    pub database: String,
+    /// Backstage's `schema` division mode keeps each plugin in a schema of one database.
+    pub schema: Option<String>,
+    /// Extra libpq parameters (sslmode, …), by their URL names.
+    pub params: BTreeMap<String, String>,
+}
+
+impl fmt::Debug for ConnectionInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ConnectionInfo({})", self.redacted())
+    }
+}
+
+impl ConnectionInfo {
+    pub fn new(
+        host: &str,
+        port: u16,
+        user: &str,
+        password: Option<String>,
+        database: &str,
+    ) -> Self {
+        ConnectionInfo {
+            host: host.to_string(),
+            port,
+            user: user.to_string(),
+            password: password.filter(|p| !p.is_empty()),
+            database: database.to_string(),
+            schema: None,
+            params: BTreeMap::new(),
+        }
+    }
+
+    /// Parses `postgres://user:password@host:port/database?sslmode=…`.
+    pub fn from_url(text: &str) -> Result<Self> {
+        let url = url::Url::parse(text.trim()).map_err(|e| {
+            Error::invalid(format!(
+                "the database URL is not valid ({e}); expected postgresql://user:password@host:5432/database"
+            ))
+        })?;
+        if !matches!(url.scheme(), "postgres" | "postgresql") {
+            return Err(Error::invalid(format!(
+                "the database URL must start with postgresql://, not {}://",
+                printable(url.scheme())
+            )));
+        }
+        let decode = |s: &str| -> Result<String> {
+            url::form_urlencoded::parse(format!("v={}", s.replace('+', "%2B")).as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .ok_or_else(|| Error::invalid("the database URL has a bad escape"))
+        };
+        let mut info = ConnectionInfo::new(
+            url.host_str().unwrap_or(""),
+            url.port().unwrap_or(5432),
+            &decode(url.username())?,
+            url.password().map(decode).transpose()?,
+            &decode(url.path().trim_start_matches('/'))?,
+        );
+        // Bracketed IPv6 hosts come back with brackets; libpq wants them bare.
+        info.host = info
+            .host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        for (name, value) in url.query_pairs() {
+            let value = value.into_owned();
+            match name.as_ref() {
+                "host" => info.host = value,
+                "port" => {
+                    info.port = value.parse().map_err(|_| {
+                        Error::invalid(format!("port '{}' is not a number", printable(&value)))
+                    })?
+                }
+                "user" => info.user = value,
+                "password" => info.password = Some(value).filter(|p| !p.is_empty()),
+                "dbname" => info.database = value,
+                "schema" | "currentSchema" => info.schema = Some(value),
+                name if PASS_THROUGH.iter().any(|(n, _)| *n == name) => {
+                    info.params.insert(name.to_string(), value);
+                }
+                other => {
+                    return Err(Error::invalid(format!(
+                        "unknown database URL parameter '{}'; supported: host, port, user, dbname, sslmode, sslrootcert, sslcert, sslkey, application_name, connect_timeout, options",
+                        printable(other)
+                    )))
+                }
+            }
+        }
+        info.fill_defaults(|_| None);
+        Ok(info)
+    }
+
+    /// Reads the standard `PG*` variables; `None` when none of them is set.
+    pub fn from_pg_env(env: impl Fn(&str) -> Option<String>) -> Result<Option<Self>> {
+        let vars = ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"];
+        if !vars.iter().any(|v| env(v).is_some_and(|s| !s.is_empty())) {
+            return Ok(None);
+        }
+        let port = match env("PGPORT").filter(|p| !p.is_empty()) {
+            None => 5432,
+            Some(p) => p.parse().map_err(|_| {
+                Error::invalid(format!("PGPORT '{}' is not a port number", printable(&p)))
+            })?,
+        };
+        let mut info = ConnectionInfo::new(
+            &env("PGHOST").unwrap_or_default(),
+            port,
+            &env("PGUSER").unwrap_or_default(),
+            env("PGPASSWORD"),
+            &env("PGDATABASE").unwrap_or_default(),
+        );
+        for (name, var) in PASS_THROUGH {
+            if let Some(value) = env(var).filter(|v| !v.is_empty()) {
+                info.params.insert(name.to_string(), value);
+            }
+        }
+        info.fill_defaults(&env);
+        Ok(Some(info))
+    }
+
+    /// libpq's defaults, except that the database defaults to Backstage's catalog.
+    fn fill_defaults(&mut self, env: impl Fn(&str) -> Option<String>) {
+        if self.host.is_empty() {
+            self.host = "localhost".to_string();
+        }
+        if self.user.is_empty() {
+            self.user = env("USER").unwrap_or_else(|| "postgres".to_string());
+        }
+        if self.database.is_empty() {
+            self.database = DEFAULT_CATALOG_DATABASE.to_string();
+        }
+    }
+
+    pub fn password(&self) -> Option<&str> {
+        self.password.as_deref()
+    }
+
+    pub fn with_password(mut self, password: Option<String>) -> Self {
+        self.password = password.filter(|p| !p.is_empty());
+        self
+    }
+
+    /// The same server and credentials, another database.
+    pub fn with_database(&self, database: &str) -> Self {
+        let mut other = self.clone();
+        other.database = database.to_string();
+        other
+    }
+
+    /// `host:port`, for manifests and messages.
+    pub fn host_port(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// A URL without the password, safe for logs and messages.
+    pub fn redacted(&self) -> String {
+        let password = if self.password.is_some() { ":***" } else { "" };
+        format!(
+            "postgresql://{}{password}@{}/{}",
+            self.user,
+            self.host_port(),
+            self.database
+        )
+    }
+
+    /// Environment for pg_dump and psql: everything they need, nothing on the command line.
+    pub fn libpq_env(&self) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("PGHOST".to_string(), self.host.clone()),
+            ("PGPORT".to_string(), self.port.to_string()),
+            ("PGUSER".to_string(), self.user.clone()),
+            ("PGDATABASE".to_string(), self.database.clone()),
+        ];
+        if let Some(password) = &self.password {
+            env.push(("PGPASSWORD".to_string(), password.clone()));
+        }
+        for (name, var) in PASS_THROUGH {
+            if let Some(value) = self.params.get(*name) {
+                env.push((var.to_string(), value.clone()));
+            }
+        }
+        env
+    }
+
+    /// Variables a child must not inherit, because they could override ours.
+    pub fn libpq_env_to_clear() -> &'static [&'static str] {
+        &["PGPASSFILE", "PGSERVICE", "PGSERVICEFILE", "DATABASE_URL"]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_with_everything() {
+        let info = ConnectionInfo::from_url(
+            "postgresql://back%40stage:p%40ss%2Fw0rd@db.internal:6543/backstage_plugin_catalog?sslmode=require",
+        )
+        .unwrap();
+        assert_eq!(info.user, "back@stage");
+        assert_eq!(info.password(), Some("p@ss/w0rd"));
+        assert_eq!(info.host_port(), "db.internal:6543");
+        assert_eq!(info.database, "backstage_plugin_catalog");
+        assert_eq!(info.params["sslmode"], "require");
+        assert!(!format!("{info:?}").contains("p@ss"));
+        assert!(!info.redacted().contains("p@ss"));
+        let env = info.libpq_env();
+        assert!(env.contains(&("PGPASSWORD".into(), "p@ss/w0rd".into())));
+        assert!(env.contains(&("PGSSLMODE".into(), "require".into())));
+    }
+
+    #[test]
+    fn defaults_to_the_catalog_database() {
+        let info = ConnectionInfo::from_url("postgres://postgres@127.0.0.1").unwrap();
+        assert_eq!(info.database, DEFAULT_CATALOG_DATABASE);
+        assert_eq!(info.port, 5432);
+    }
+
+    #[test]
+    fn pg_env() {
+        let vars: BTreeMap<&str, &str> = [("PGHOST", "/run/pg"), ("PGPASSWORD", "s3cret")].into();
+        let info = ConnectionInfo::from_pg_env(|k| vars.get(k).map(|v| v.to_string()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(info.host, "/run/pg");
+        assert_eq!(info.password(), Some("s3cret"));
+        assert!(ConnectionInfo::from_pg_env(|_| None).unwrap().is_none());
+    }
+
+    #[test]
+    fn bad_urls_say_what_is_wrong_without_the_password() {
+        for (url, says) in [
+            ("mysql://u:hunter2@h/db", "must start with postgresql://"),
+            (
+                "postgresql://u:hunter2@h/db?colour=1",
+                "unknown database URL parameter",
+            ),
+            ("not a url hunter2", "not valid"),
+        ] {
+            let err = ConnectionInfo::from_url(url).unwrap_err();
+            assert!(err.message().contains(says), "{err}");
+            assert!(!err.message().contains("hunter2"), "{err}");
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Where backups are kept. A small trait with two implementations (a local folder and S3) that
+//! pass one conformance suite; callers above it never know which they have.
+
+mod local;
+mod location;
+#[cfg(feature = "s3")]
+mod s3;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use tokio::io::AsyncRead;
+
+use crate::error::{Error, Result};
+
+pub use local::LocalStore;
+pub use location::{S3Location, ServerSideEncryption, StoreLocation, DEFAULT_STORE};
+#[cfg(feature = "s3")]
+pub use s3::S3Store;
+
+/// An object directly under the store's prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    /// Name relative to the prefix.
+    pub key: String,
+    pub size: u64,
+    pub modified: Option<DateTime<Utc>>,
+}
+
+/// An upload that was started and never finished (a staged temp file, an open multipart upload).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingUpload {
+    pub key: String,
+    pub started: Option<DateTime<Utc>>,
+    /// Store-specific handle: a temp file name, an S3 upload id.
+    pub handle: String,
+}
+
+pub type ObjectReader = Box<dyn AsyncRead + Send + Unpin>;
+
+/// A streaming write of one object that is invisible until `complete` and leaves nothing
+/// behind after `abort`.
+#[async_trait]
+pub trait Upload: Send {
+    /// Adds bytes; waits when the store is behind (back-pressure).
+    async fn write(&mut self, chunk: Bytes) -> Result<()>;
+    /// Makes the object visible under its key, all at once. Fails if the key already exists.
+    async fn complete(self: Box<Self>) -> Result<()>;
+    /// Discards everything written.
+    async fn abort(self: Box<Self>) -> Result<()>;
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Where this store is, safe to show.
+    fn describe(&self) -> String;
+    /// Writes a small object atomically, replacing any previous one.
+    async fn put(&self, key: &str, data: Bytes) -> Result<()>;
+    /// Starts a streaming upload of a large object.
+    async fn start_upload(&self, key: &str) -> Result<Box<dyn Upload>>;
+    /// Opens an object for streaming; `NotFound` when absent.
+    async fn get(&self, key: &str) -> Result<(ObjectReader, u64)>;
+    /// Every object directly under the prefix.
+    async fn list(&self) -> Result<Vec<ObjectMeta>>;
+    /// Removes an object; absent objects are not an error.
+    async fn delete(&self, key: &str) -> Result<()>;
+    /// Uploads started under the prefix and never completed or aborted.
+    async fn pending_uploads(&self) -> Result<Vec<PendingUpload>>;
+    /// Discards a pending upload.
+    async fn abort_pending(&self, pending: &PendingUpload) -> Result<()>;
+
+    /// Reads a small object whole, refusing one larger than `limit`.
+    async fn get_small(&self, key: &str, limit: usize) -> Result<Vec<u8>> {
+        use tokio::io::AsyncReadExt;
+        let (reader, size) = self.get(key).await?;
+        if size > limit as u64 {
+            return Err(Error::integrity(format!(
+                "{key} is {size} bytes, more than the {limit} expected"
+            )));
+        }
+        let mut out = Vec::with_capacity(size as usize);
+        reader
+            .take(limit as u64 + 1)
+            .read_to_end(&mut out)
+            .await
+            .map_err(|e| Error::store(format!("reading {key}: {e}")))?;
+        if out.len() > limit {
+            return Err(Error::integrity(format!(
+                "{key} is larger than {limit} bytes"
+            )));
+        }
+        Ok(out)
+    }
+}
+
+/// Opens the store a location names.
+pub async fn open(location: &StoreLocation) -> Result<Arc<dyn Store>> {
+    match location {
+        StoreLocation::Local(path) => Ok(Arc::new(LocalStore::new(path.clone()))),
+        #[cfg(feature = "s3")]
+        StoreLocation::S3(s3) => Ok(Arc::new(S3Store::connect(s3.clone()).await?)),
+        #[cfg(not(feature = "s3"))]
+        StoreLocation::S3(_) => Err(Error::invalid(
+            "this build has no S3 support; use a build with the `s3` feature",
+        )),
+    }
+}

@@ -1,0 +1,13 @@
+//! Verification: re-reads a stored backup end to end and checks it against its manifest and
+//! sidecar. Records the outcome beside the backup so `list` and `health` can show it.
+
+mod stream;
+
+pub use stream::{
+    ends_with_completion_line, problems, Expectations, StreamCheck, StreamVerifier, VerifyFailure,
+};
+
+#[cfg(feature = "runtime")]
+mod operation;
+#[cfg(feature = "runtime")]
+pub use operation::{check_object, read_verified, verify_backup, VerifyReport};

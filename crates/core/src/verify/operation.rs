@@ -1,0 +1,165 @@
+use std::io::{Read, Write};
+use std::time::Instant;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use super::stream::{problems, Expectations, StreamCheck, StreamVerifier, VerifyFailure};
+use crate::error::{Error, ErrorKind, Result};
+use crate::listing::{BackupEntry, BackupStatus, Record};
+use crate::manifest::{parse_sidecar, MAX_MANIFEST_BYTES};
+use crate::naming::Part;
+use crate::progress::{self, Phase, Progress};
+use crate::store::Store;
+
+const READ_CHUNK: usize = 1 << 20;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub id: String,
+    pub name: String,
+    pub status: BackupStatus,
+    pub ok: bool,
+    pub problems: Vec<String>,
+    pub check: Option<StreamCheck>,
+    pub duration_ms: u64,
+    pub verified_at: DateTime<Utc>,
+}
+
+/// Streams an object through the verifier, sending the dump to `out`. Runs the CPU work on a
+/// blocking thread; checks `cancel` between chunks.
+pub async fn read_verified<W: Write + Send + 'static>(
+    store: &dyn Store,
+    key: &str,
+    out: W,
+    progress: &(dyn Progress + 'static),
+    cancel: &CancellationToken,
+) -> Result<Result<(StreamCheck, W), VerifyFailure>> {
+    let (reader, total) = store.get(key).await?;
+    let mut reader = tokio_util::io::SyncIoBridge::new(reader);
+    let cancel = cancel.clone();
+    // Progress is borrowed; report from here by polling shared counters instead of moving it.
+    let (tx, mut rx) = tokio::sync::watch::channel(progress::Bytes::default());
+    let task =
+        tokio::task::spawn_blocking(move || -> Result<Result<(StreamCheck, W), VerifyFailure>> {
+            let mut verifier = StreamVerifier::with_output(out);
+            let mut buf = vec![0u8; READ_CHUNK];
+            loop {
+                if cancel.is_cancelled() {
+                    return Err(Error::cancelled());
+                }
+                let n = match reader.read(&mut buf) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        return Err(Error::store(format!(
+                            "reading the backup from the store: {e}"
+                        )))
+                    }
+                };
+                if n == 0 {
+                    break;
+                }
+                if let Err(failure) = verifier.push(&buf[..n]) {
+                    return Ok(Err(failure));
+                }
+                let _ = tx.send(progress::Bytes {
+                    raw: verifier.raw_bytes(),
+                    stored: verifier.compressed_bytes(),
+                    total: Some(total),
+                });
+            }
+            Ok(verifier.finish())
+        });
+    let forward = async {
+        while rx.changed().await.is_ok() {
+            progress.bytes(*rx.borrow_and_update());
+        }
+    };
+    let (result, ()) = tokio::join!(task, forward);
+    result.map_err(|e| Error::internal(format!("verification task failed: {e}")))?
+}
+
+/// Reads one object end to end and lists its problems against `expected`.
+pub async fn check_object(
+    store: &dyn Store,
+    key: &str,
+    expected: &Expectations,
+    progress: &(dyn Progress + 'static),
+    cancel: &CancellationToken,
+) -> Result<(Vec<String>, Option<StreamCheck>)> {
+    match read_verified(store, key, std::io::sink(), progress, cancel).await? {
+        Ok((check, _)) => Ok((problems(&check, expected), Some(check))),
+        Err(VerifyFailure::Corrupt(err)) => Ok((vec![err.to_string()], None)),
+        Err(VerifyFailure::Output(err)) => Err(Error::internal(format!("verify output: {err}"))),
+    }
+}
+
+/// Verifies one backup and records the outcome beside it (for backups this tool can name).
+pub async fn verify_backup(
+    store: &dyn Store,
+    entry: &BackupEntry,
+    progress: &(dyn Progress + 'static),
+    cancel: &CancellationToken,
+) -> Result<VerifyReport> {
+    if entry.status == BackupStatus::Incomplete {
+        return Err(Error::integrity(format!(
+            "{} is incomplete ({}); it cannot be verified or restored",
+            entry.id(),
+            entry.problem.as_deref().unwrap_or("no manifest")
+        )));
+    }
+    let started = Instant::now();
+    let verified_at = Utc::now();
+    progress.phase(Phase::Verifying);
+    let mut found = Vec::new();
+    let mut expected = Expectations::default();
+    if let Some(manifest) = &entry.manifest {
+        expected.compressed = Some(manifest.compressed.clone());
+        expected.raw = Some(manifest.raw.clone());
+    }
+    if entry.has_sidecar {
+        match store
+            .get_small(&entry.name.key(Part::Sidecar), MAX_MANIFEST_BYTES)
+            .await
+            .and_then(|text| parse_sidecar(&text, &entry.data_key()))
+        {
+            Ok(hash) => expected.sidecar_sha256 = Some(hash),
+            Err(err) => found.push(format!("sidecar: {err}")),
+        }
+    } else if entry.status == BackupStatus::Complete {
+        found.push("the .sha256 sidecar is missing".to_string());
+    }
+    let (more, check) = check_object(store, &entry.data_key(), &expected, progress, cancel).await?;
+    found.extend(more);
+    let report = VerifyReport {
+        id: entry.id(),
+        name: entry.data_key(),
+        status: entry.status,
+        ok: found.is_empty(),
+        problems: found,
+        check,
+        duration_ms: started.elapsed().as_millis() as u64,
+        verified_at,
+    };
+    let record = Record {
+        at: verified_at,
+        ok: report.ok,
+        duration_ms: report.duration_ms,
+        problems: report.problems.clone(),
+        extra: Default::default(),
+    };
+    let body = serde_json::to_vec_pretty(&record).expect("record serialises");
+    if let Err(err) = store
+        .put(&entry.name.key(Part::VerifyRecord), Bytes::from(body))
+        .await
+    {
+        // The verdict stands even if it cannot be recorded (e.g. a read-only store).
+        if err.kind() != ErrorKind::Store {
+            return Err(err);
+        }
+    }
+    progress.phase(Phase::Done);
+    Ok(report)
+}
