@@ -43,6 +43,23 @@ pub enum Command {
     ///
     /// Example: backstage-backup verify latest --store ./backups
     Verify(VerifyArgs),
+    /// Restore a backup into a database, in one transaction committed only after every check passed.
+    ///
+    /// Example: backstage-backup restore latest --database-url postgresql://backstage@db/backstage_plugin_catalog --clean
+    Restore(RestoreArgs),
+    /// Restore drill: restore into a scratch database, compare entity counts, record the time, drop it.
+    ///
+    /// Example: backstage-backup drill latest --database-url postgresql://postgres@db/postgres
+    Drill(DrillArgs),
+    /// Delete old backups by a retention policy (never the newest verified one, never legacy files).
+    ///
+    /// Example: backstage-backup prune --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --dry-run
+    Prune(PruneArgs),
+    /// Check backup health: age against the RPO, size anomalies, last verify and drill.
+    /// Exits 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (monitoring-plugin convention).
+    ///
+    /// Example: backstage-backup health --max-age 26h
+    Health(HealthArgs),
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +138,94 @@ pub struct VerifyArgs {
     /// A backup id (backstage-catalog-20261125_020000), `latest`, or the path of a .sql.gz file.
     #[arg(default_value = "latest", value_name = "ID|latest|PATH")]
     pub backup: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A backup id, `latest`, or the path of a .sql.gz file (a runbook backup, say).
+    #[arg(value_name = "ID|latest|PATH")]
+    pub backup: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Replace a target that already holds tables (inside the same transaction).
+    #[arg(long)]
+    pub clean: bool,
+    /// Do not ask for confirmation on a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// With --clean, skip the safety backup of the target taken first.
+    #[arg(long)]
+    pub no_safety_backup: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DrillArgs {
+    /// A backup id or `latest`.
+    #[arg(default_value = "latest", value_name = "ID|latest")]
+    pub backup: String,
+    /// The server to drill on (its database is used for CREATE/DROP DATABASE); falls back like backup's.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Keep the N newest backups.
+    #[arg(long, value_name = "N")]
+    pub keep_last: Option<u32>,
+    /// Keep the newest backup of each of the last N days.
+    #[arg(long, value_name = "N")]
+    pub keep_daily: Option<u32>,
+    /// Keep the newest backup of each of the last N ISO weeks.
+    #[arg(long, value_name = "N")]
+    pub keep_weekly: Option<u32>,
+    /// Keep the newest backup of each of the last N months.
+    #[arg(long, value_name = "N")]
+    pub keep_monthly: Option<u32>,
+    /// Keep every backup younger than this (e.g. 30d, 2w, 36h).
+    #[arg(long, value_name = "DURATION")]
+    pub keep_within: Option<String>,
+    /// Print the plan, with the reason for each keep, and delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Unfinished backups younger than this are left alone (they may still be running).
+    #[arg(long, value_name = "DURATION", default_value = "1d")]
+    pub grace: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// The RPO: the newest complete backup must be younger than this.
+    #[arg(long, value_name = "DURATION", default_value = "26h")]
+    pub max_age: String,
+    /// Warn when the newest backup is smaller than this fraction of the recent median.
+    #[arg(long, value_name = "RATIO", default_value_t = 0.5)]
+    pub size_drop: f64,
+    /// Warn when the newest backup is larger than this multiple of the recent median.
+    #[arg(long, value_name = "RATIO", default_value_t = 2.0)]
+    pub size_growth: f64,
+    /// Warn when no backup passed verification within this time.
+    #[arg(long, value_name = "DURATION", default_value = "8d")]
+    pub verify_max_age: String,
+    /// Warn when no backup passed a restore drill within this time.
+    #[arg(long, value_name = "DURATION", default_value = "35d")]
+    pub drill_max_age: String,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]

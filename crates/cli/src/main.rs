@@ -32,6 +32,10 @@ fn main() -> ExitCode {
             Command::Backup(args) => commands::backup::run(args, &cancel).await,
             Command::List(args) => commands::list::run(args).await,
             Command::Verify(args) => commands::verify::run(args, &cancel).await,
+            Command::Restore(args) => commands::restore::run(args, &cancel).await,
+            Command::Drill(args) => commands::drill::run(args, &cancel).await,
+            Command::Prune(args) => commands::prune::run(args).await,
+            Command::Health(args) => commands::health::run(args).await,
         }
     })
 }

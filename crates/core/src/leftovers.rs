@@ -24,6 +24,17 @@ pub async fn clear_leftovers(
     min_age: Duration,
     now: DateTime<Utc>,
 ) -> Result<Leftovers> {
+    find_leftovers(store, plugin_id, min_age, now, true).await
+}
+
+/// Finds leftovers as `clear_leftovers` would, and clears them only when `apply` (dry runs).
+pub async fn find_leftovers(
+    store: &dyn Store,
+    plugin_id: Option<&str>,
+    min_age: Duration,
+    now: DateTime<Utc>,
+    apply: bool,
+) -> Result<Leftovers> {
     let cutoff = now - min_age;
     let ours = |name: &BackupName| plugin_id.is_none_or(|p| name.plugin_id == p);
     let mut cleared = Leftovers::default();
@@ -32,7 +43,9 @@ pub async fn clear_leftovers(
             continue;
         };
         if ours(&name) && pending.started.unwrap_or(name.taken_at) <= cutoff {
-            store.abort_pending(&pending).await?;
+            if apply {
+                store.abort_pending(&pending).await?;
+            }
             cleared.aborted_uploads.push(pending.key);
         }
     }

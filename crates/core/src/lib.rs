@@ -23,23 +23,35 @@
 //! # Ok(()) }
 //! ```
 
+pub mod duration;
 pub mod error;
 pub mod manifest;
 pub mod naming;
 pub mod pipeline;
 pub mod progress;
+pub mod retention;
 pub mod verify;
 
 #[cfg(feature = "runtime")]
 pub mod backup;
+#[cfg(feature = "postgres")]
+pub mod drill;
+#[cfg(feature = "runtime")]
+pub mod health;
 #[cfg(feature = "runtime")]
 pub mod leftovers;
 #[cfg(feature = "runtime")]
 pub mod listing;
 #[cfg(feature = "runtime")]
+pub mod prune;
+#[cfg(feature = "postgres")]
+pub mod restore;
+#[cfg(feature = "runtime")]
 pub mod source;
 #[cfg(feature = "runtime")]
 pub mod store;
+#[cfg(feature = "runtime")]
+pub mod store_lock;
 
 pub use error::{Error, ErrorKind, Result};
 

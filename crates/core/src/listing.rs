@@ -185,7 +185,25 @@ async fn load_entry(
 /// Finds the backup `selector` names: `latest` (the newest complete one, else the newest
 /// legacy one) or an id.
 pub async fn find_backup(store: &dyn Store, selector: &str) -> Result<BackupEntry> {
-    let entries = list_backups(store).await?;
+    find_backup_for(store, selector, None).await
+}
+
+/// As `find_backup`, but `latest` prefers backups of `plugin_id` (restoring the catalog must not
+/// pick up a newer backup of another plugin's database) when the store has any.
+pub async fn find_backup_for(
+    store: &dyn Store,
+    selector: &str,
+    plugin_id: Option<&str>,
+) -> Result<BackupEntry> {
+    let mut entries = list_backups(store).await?;
+    if let Some(plugin_id) = plugin_id {
+        if entries
+            .iter()
+            .any(|e| e.name.plugin_id == plugin_id && e.is_usable())
+        {
+            entries.retain(|e| e.name.plugin_id == plugin_id);
+        }
+    }
     if selector == "latest" {
         return entries
             .iter()

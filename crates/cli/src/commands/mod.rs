@@ -1,5 +1,9 @@
 pub mod backup;
+pub mod drill;
+pub mod health;
 pub mod list;
+pub mod prune;
+pub mod restore;
 pub mod verify;
 
 use std::sync::Arc;
@@ -9,4 +13,64 @@ use backstage_backup_core::Result;
 
 pub async fn open_store(url: &str) -> Result<Arc<dyn Store>> {
     store::open(&StoreLocation::parse(url)?).await
+}
+
+/// Finds the backup an argument names: an id or `latest` in the store, or a `.sql.gz` file on
+/// disk (any name: a file not named like a backup is linked into a scratch folder under one).
+pub async fn locate(
+    selector: &str,
+    store_url: &str,
+    plugin_hint: Option<&str>,
+) -> Result<(
+    Arc<dyn Store>,
+    backstage_backup_core::listing::BackupEntry,
+    Option<tempfile::TempDir>,
+)> {
+    use backstage_backup_core::listing::find_backup;
+    use backstage_backup_core::naming::BackupName;
+    use backstage_backup_core::Error;
+    use std::path::Path;
+
+    let path = Path::new(selector);
+    if selector != "latest" && path.is_file() {
+        let file = path
+            .file_name()
+            .and_then(|f| f.to_str())
+            .ok_or_else(|| Error::invalid(format!("{selector} is not a file name")))?;
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if let Ok(name) = BackupName::parse_id(file) {
+            if name.key(backstage_backup_core::naming::Part::Data) == file {
+                let store: Arc<dyn Store> = Arc::new(store::LocalStore::new(dir.to_path_buf()));
+                let entry = find_backup(store.as_ref(), &name.id()).await?;
+                return Ok((store, entry, None));
+            }
+        }
+        let scratch = tempfile::tempdir()?;
+        let stamp = std::fs::metadata(path)?
+            .modified()
+            .map(chrono::DateTime::<chrono::Utc>::from)
+            .unwrap_or_else(|_| chrono::Utc::now());
+        let name = BackupName::new("catalog", stamp)?;
+        let absolute = std::fs::canonicalize(path)?;
+        std::os::unix::fs::symlink(
+            &absolute,
+            scratch
+                .path()
+                .join(name.key(backstage_backup_core::naming::Part::Data)),
+        )?;
+        let store: Arc<dyn Store> = Arc::new(store::LocalStore::new(scratch.path().to_path_buf()));
+        let entry = find_backup(store.as_ref(), &name.id()).await?;
+        return Ok((store, entry, Some(scratch)));
+    }
+    if selector != "latest" && selector.contains('/') {
+        return Err(Error::not_found(format!("{selector} is not a file")));
+    }
+    let store = open_store(store_url).await?;
+    let entry =
+        backstage_backup_core::listing::find_backup_for(store.as_ref(), selector, plugin_hint)
+            .await?;
+    Ok((store, entry, None))
 }

@@ -105,6 +105,17 @@ pub async fn lock_database(client: &Client, database: &str) -> Result<()> {
     }
 }
 
+/// Releases the lock now: a dropped connection releases it too, but only once the server
+/// notices, which can be after the next operation asks for it.
+pub async fn unlock_database(client: &Client) {
+    let _ = client
+        .query_one(
+            "SELECT pg_advisory_unlock($1, hashtext(current_database()))",
+            &[&LOCK_CLASS],
+        )
+        .await;
+}
+
 /// The server's version, e.g. ("15.20", 15).
 pub async fn server_version(client: &Client) -> Result<(String, u32)> {
     let row = client
@@ -230,5 +241,6 @@ impl SourceSession {
     /// Ends the snapshot transaction and releases the lock.
     pub async fn finish(self) {
         let _ = self.client.batch_execute("COMMIT").await;
+        unlock_database(&self.client).await;
     }
 }

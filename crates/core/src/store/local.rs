@@ -51,6 +51,26 @@ impl LocalStore {
             .create(&self.root)
             .map_err(|e| io_error(&self.root, "creating the backup folder", e))
     }
+
+    async fn write_small(&self, key: &str, data: Bytes, exclusive: bool) -> Result<()> {
+        let target = self.path(key)?;
+        let temp = self.temp_path(key);
+        let store = self.clone();
+        blocking(move || {
+            store.ensure_root()?;
+            let write = (|| {
+                let mut file = create_private(&temp)?;
+                file.write_all(&data)?;
+                file.sync_all()
+            })();
+            if let Err(e) = write {
+                let _ = fs::remove_file(&temp);
+                return Err(io_error(&target, "writing", e));
+            }
+            publish(&temp, &target, exclusive)
+        })
+        .await
+    }
 }
 
 fn create_private(path: &Path) -> io::Result<File> {
@@ -131,23 +151,11 @@ impl Store for LocalStore {
     }
 
     async fn put(&self, key: &str, data: Bytes) -> Result<()> {
-        let target = self.path(key)?;
-        let temp = self.temp_path(key);
-        let store = self.clone();
-        blocking(move || {
-            store.ensure_root()?;
-            let write = (|| {
-                let mut file = create_private(&temp)?;
-                file.write_all(&data)?;
-                file.sync_all()
-            })();
-            if let Err(e) = write {
-                let _ = fs::remove_file(&temp);
-                return Err(io_error(&target, "writing", e));
-            }
-            publish(&temp, &target, false)
-        })
-        .await
+        self.write_small(key, data, false).await
+    }
+
+    async fn put_new(&self, key: &str, data: Bytes) -> Result<()> {
+        self.write_small(key, data, true).await
     }
 
     async fn start_upload(&self, key: &str) -> Result<Box<dyn Upload>> {
@@ -196,7 +204,10 @@ impl Store for LocalStore {
                 let Ok(name) = entry.file_name().into_string() else {
                     continue;
                 };
-                let Ok(meta) = entry.metadata() else { continue };
+                // Follows symlinks: a linked file is an object like any other.
+                let Ok(meta) = fs::metadata(entry.path()) else {
+                    continue;
+                };
                 if name.starts_with('.') || !meta.is_file() {
                     continue;
                 }

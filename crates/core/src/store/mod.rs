@@ -58,6 +58,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn describe(&self) -> String;
     /// Writes a small object atomically, replacing any previous one.
     async fn put(&self, key: &str, data: Bytes) -> Result<()>;
+    /// Writes a small object only if the key is free; `AlreadyExists` otherwise. Atomic.
+    async fn put_new(&self, key: &str, data: Bytes) -> Result<()>;
     /// Starts a streaming upload of a large object.
     async fn start_upload(&self, key: &str) -> Result<Box<dyn Upload>>;
     /// Opens an object for streaming; `NotFound` when absent.

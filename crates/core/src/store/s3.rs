@@ -104,6 +104,43 @@ impl S3Store {
         (!rest.is_empty() && !rest.contains('/')).then_some(rest)
     }
 
+    /// PutObject with a SHA-256; `exclusive` adds `If-None-Match: *` (S3's conditional write).
+    async fn write_small(&self, key: &str, data: Bytes, exclusive: bool) -> Result<()> {
+        let mut request = self
+            .client
+            .put_object()
+            .bucket(&self.location.bucket)
+            .key(self.full_key(key))
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .checksum_sha256(sha256_base64(&data))
+            .body(ByteStream::from(data));
+        request = match &self.location.sse {
+            None => request,
+            Some(ServerSideEncryption::Aes256) => request.server_side_encryption(AwsSse::Aes256),
+            Some(ServerSideEncryption::Kms { key_id }) => request
+                .server_side_encryption(AwsSse::AwsKms)
+                .set_ssekms_key_id(key_id.clone()),
+        };
+        if exclusive {
+            request = request.if_none_match("*");
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some("PreconditionFailed") | Some("ConditionalRequestConflict")
+                ) =>
+            {
+                Err(Error::new(
+                    crate::error::ErrorKind::AlreadyExists,
+                    format!("{key} already exists in the store"),
+                ))
+            }
+            Err(e) => Err(self.error("writing", key, e)),
+        }
+    }
+
     fn error<E, R>(&self, doing: &str, key: &str, err: SdkError<E, R>) -> Error
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -165,26 +202,11 @@ impl Store for S3Store {
     }
 
     async fn put(&self, key: &str, data: Bytes) -> Result<()> {
-        let mut request = self
-            .client
-            .put_object()
-            .bucket(&self.location.bucket)
-            .key(self.full_key(key))
-            .checksum_algorithm(ChecksumAlgorithm::Sha256)
-            .checksum_sha256(sha256_base64(&data))
-            .body(ByteStream::from(data));
-        request = match &self.location.sse {
-            None => request,
-            Some(ServerSideEncryption::Aes256) => request.server_side_encryption(AwsSse::Aes256),
-            Some(ServerSideEncryption::Kms { key_id }) => request
-                .server_side_encryption(AwsSse::AwsKms)
-                .set_ssekms_key_id(key_id.clone()),
-        };
-        request
-            .send()
-            .await
-            .map_err(|e| self.error("writing", key, e))?;
-        Ok(())
+        self.write_small(key, data, false).await
+    }
+
+    async fn put_new(&self, key: &str, data: Bytes) -> Result<()> {
+        self.write_small(key, data, true).await
     }
 
     async fn start_upload(&self, key: &str) -> Result<Box<dyn Upload>> {

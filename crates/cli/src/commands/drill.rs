@@ -1,0 +1,58 @@
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use backstage_backup_core::drill::{drill, DrillReport};
+use backstage_backup_core::{CancellationToken, ErrorKind, Result};
+
+use crate::args::DrillArgs;
+use crate::output::{exit_code, print, print_json, report_error};
+use crate::progress_bar::TerminalProgress;
+
+pub async fn run(args: DrillArgs, cancel: &CancellationToken) -> ExitCode {
+    let json = args.output.json;
+    match execute(&args, cancel).await {
+        Ok(report) => {
+            if json {
+                print_json(&report);
+            } else {
+                print(&describe(&report));
+            }
+            if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(exit_code(ErrorKind::Integrity))
+            }
+        }
+        Err(err) => report_error(&err, json),
+    }
+}
+
+fn describe(report: &DrillReport) -> String {
+    let total = report.entities.as_ref().map(|e| e.values().sum::<u64>());
+    if report.ok {
+        format!(
+            "PASSED drill of {}: restored in {:.1}s on {}{}; scratch database dropped\n",
+            report.id,
+            report.restore_ms as f64 / 1000.0,
+            report.host,
+            total
+                .map(|t| format!(", {t} entities match the manifest"))
+                .unwrap_or_default()
+        )
+    } else {
+        let mut out = format!("FAILED drill of {}\n", report.id);
+        for problem in &report.problems {
+            out.push_str(&format!("  - {problem}\n"));
+        }
+        out
+    }
+}
+
+async fn execute(args: &DrillArgs, cancel: &CancellationToken) -> Result<DrillReport> {
+    let server = crate::database::resolve(&args.database)?.connection;
+    let (store, entry, _scratch) = super::locate(&args.backup, &args.store.store, None).await?;
+    let progress = Arc::new(TerminalProgress::new(args.output.json));
+    let result = drill(store.as_ref(), &entry, &server, progress.clone(), cancel).await;
+    progress.finish();
+    result
+}

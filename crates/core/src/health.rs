@@ -1,0 +1,365 @@
+//! Health: is there a recent good backup, does it look like the others, and have verification
+//! and restore drills passed lately. Statuses follow the monitoring-plugin convention (exit
+//! 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN) so the CLI drops into Nagios, a probe or an alert.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::listing::{list_backups, BackupEntry, BackupStatus, Record};
+use crate::store::Store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HealthStatus {
+    Ok,
+    Warning,
+    Critical,
+    Unknown,
+}
+
+impl HealthStatus {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            HealthStatus::Ok => 0,
+            HealthStatus::Warning => 1,
+            HealthStatus::Critical => 2,
+            HealthStatus::Unknown => 3,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthStatus::Ok => "OK",
+            HealthStatus::Warning => "WARNING",
+            HealthStatus::Critical => "CRITICAL",
+            HealthStatus::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// CRITICAL outranks UNKNOWN, which outranks WARNING: a known outage is the louder news.
+    fn rank(self) -> u8 {
+        match self {
+            HealthStatus::Ok => 0,
+            HealthStatus::Warning => 1,
+            HealthStatus::Unknown => 2,
+            HealthStatus::Critical => 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HealthThresholds {
+    /// The RPO: the newest complete backup must be younger than this.
+    pub max_age: Duration,
+    /// The newest backup is suspicious when smaller than this fraction of the recent median…
+    pub size_drop: f64,
+    /// …or larger than this multiple of it.
+    pub size_growth: f64,
+    /// How many earlier backups form the median.
+    pub recent: usize,
+    /// Some backup must have passed verification within this time.
+    pub verify_max_age: Duration,
+    /// Some backup must have passed a restore drill within this time.
+    pub drill_max_age: Duration,
+}
+
+impl Default for HealthThresholds {
+    fn default() -> Self {
+        HealthThresholds {
+            max_age: Duration::hours(26),
+            size_drop: 0.5,
+            size_growth: 2.0,
+            recent: 7,
+            verify_max_age: Duration::days(8),
+            drill_max_age: Duration::days(35),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HealthCheck {
+    pub name: String,
+    pub status: HealthStatus,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LastBackup {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub age_seconds: i64,
+    pub bytes: Option<u64>,
+    pub entities: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LastCheck {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HealthReport {
+    pub status: HealthStatus,
+    /// One line: the worst finding, in words.
+    pub summary: String,
+    pub checks: Vec<HealthCheck>,
+    pub checked_at: DateTime<Utc>,
+    pub store: String,
+    pub last_backup: Option<LastBackup>,
+    pub last_verify: Option<LastCheck>,
+    pub last_drill: Option<LastCheck>,
+    pub max_age_seconds: i64,
+}
+
+fn human(d: Duration) -> String {
+    let s = d.num_seconds().max(0);
+    match s {
+        0..=5_399 => format!("{}m", s / 60),
+        5_400..=172_799 => format!("{:.1}h", s as f64 / 3600.0),
+        _ => format!("{:.1}d", s as f64 / 86_400.0),
+    }
+}
+
+fn check(name: &str, status: HealthStatus, message: String) -> HealthCheck {
+    HealthCheck {
+        name: name.to_string(),
+        status,
+        message,
+    }
+}
+
+fn median(mut values: Vec<u64>) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let mid = values.len() / 2;
+    Some(if values.len() % 2 == 0 {
+        (values[mid - 1] + values[mid]) as f64 / 2.0
+    } else {
+        values[mid] as f64
+    })
+}
+
+fn newest_record<'a>(
+    entries: &'a [BackupEntry],
+    pick: impl Fn(&'a BackupEntry) -> Option<&'a Record>,
+) -> Option<(&'a BackupEntry, &'a Record)> {
+    entries
+        .iter()
+        .filter_map(|e| pick(e).map(|r| (e, r)))
+        .max_by_key(|(_, r)| r.at)
+}
+
+/// Judges a store's backups (newest first, as `list_backups` gives them). Pure: takes `now`.
+pub fn evaluate(
+    entries: &[BackupEntry],
+    thresholds: &HealthThresholds,
+    now: DateTime<Utc>,
+    store: &str,
+) -> HealthReport {
+    let mut checks = Vec::new();
+    let complete: Vec<&BackupEntry> = entries
+        .iter()
+        .filter(|e| e.status == BackupStatus::Complete)
+        .collect();
+    let newest = complete.first().copied();
+    match newest {
+        None => checks.push(check(
+            "last backup",
+            HealthStatus::Critical,
+            format!("no complete backup in {store}"),
+        )),
+        Some(entry) => {
+            let age = now - entry.created_at();
+            let status = if age > thresholds.max_age {
+                HealthStatus::Critical
+            } else {
+                HealthStatus::Ok
+            };
+            checks.push(check(
+                "last backup",
+                status,
+                format!(
+                    "{} is {} old (RPO {})",
+                    entry.id(),
+                    human(age),
+                    human(thresholds.max_age)
+                ),
+            ));
+        }
+    }
+    if let Some(entry) = newest {
+        let earlier: Vec<&&BackupEntry> = complete.iter().skip(1).take(thresholds.recent).collect();
+        let sizes = earlier.iter().filter_map(|e| e.bytes).collect();
+        if let (Some(size), Some(median)) = (entry.bytes, median(sizes)) {
+            let ratio = size as f64 / median.max(1.0);
+            let status = if ratio < thresholds.size_drop || ratio > thresholds.size_growth {
+                HealthStatus::Warning
+            } else {
+                HealthStatus::Ok
+            };
+            checks.push(check(
+                "size",
+                status,
+                format!(
+                    "{} is {size} bytes, {:.0}% of the median of the {} before it",
+                    entry.id(),
+                    ratio * 100.0,
+                    earlier.len()
+                ),
+            ));
+        }
+        let totals = earlier
+            .iter()
+            .filter_map(|e| e.manifest.as_ref().and_then(|m| m.entity_total()))
+            .collect();
+        let total = entry.manifest.as_ref().and_then(|m| m.entity_total());
+        if let (Some(total), Some(median)) = (total, median(totals)) {
+            let ratio = total as f64 / median.max(1.0);
+            let status = if ratio < thresholds.size_drop {
+                HealthStatus::Warning
+            } else {
+                HealthStatus::Ok
+            };
+            checks.push(check(
+                "entities",
+                status,
+                format!(
+                    "{} holds {total} entities, {:.0}% of the recent median",
+                    entry.id(),
+                    ratio * 100.0
+                ),
+            ));
+        }
+    }
+    let last_verify = newest_record(entries, |e| e.verified.as_ref());
+    checks.push(record_check(
+        "verify",
+        last_verify,
+        newest_record(entries, |e| e.verified.as_ref().filter(|r| r.ok)),
+        thresholds.verify_max_age,
+        now,
+    ));
+    let last_drill = newest_record(entries, |e| e.drilled.as_ref());
+    checks.push(record_check(
+        "drill",
+        last_drill,
+        newest_record(entries, |e| e.drilled.as_ref().filter(|r| r.ok)),
+        thresholds.drill_max_age,
+        now,
+    ));
+    let incomplete = entries
+        .iter()
+        .filter(|e| e.status == BackupStatus::Incomplete)
+        .count();
+    if incomplete > 0 {
+        checks.push(check(
+            "incomplete",
+            HealthStatus::Ok,
+            format!(
+                "{incomplete} unfinished backup(s) will be cleared by the next backup or prune"
+            ),
+        ));
+    }
+    let worst = checks
+        .iter()
+        .max_by_key(|c| c.status.rank())
+        .expect("there is always a check");
+    HealthReport {
+        status: worst.status,
+        summary: format!("{}: {}", worst.name, worst.message),
+        checked_at: now,
+        store: store.to_string(),
+        last_backup: newest.map(|e| LastBackup {
+            id: e.id(),
+            created_at: e.created_at(),
+            age_seconds: (now - e.created_at()).num_seconds(),
+            bytes: e.bytes,
+            entities: e.manifest.as_ref().and_then(|m| m.entity_total()),
+        }),
+        last_verify: last_verify.map(last_check),
+        last_drill: last_drill.map(last_check),
+        max_age_seconds: thresholds.max_age.num_seconds(),
+        checks,
+    }
+}
+
+fn last_check((entry, record): (&BackupEntry, &Record)) -> LastCheck {
+    LastCheck {
+        id: entry.id(),
+        at: record.at,
+        ok: record.ok,
+        duration_ms: record.duration_ms,
+    }
+}
+
+fn record_check(
+    name: &str,
+    last: Option<(&BackupEntry, &Record)>,
+    last_ok: Option<(&BackupEntry, &Record)>,
+    max_age: Duration,
+    now: DateTime<Utc>,
+) -> HealthCheck {
+    match (last, last_ok) {
+        (Some((entry, record)), _) if !record.ok => check(
+            name,
+            HealthStatus::Critical,
+            format!(
+                "the last {name} ({}, {} ago) failed: {}",
+                entry.id(),
+                human(now - record.at),
+                record
+                    .problems
+                    .first()
+                    .map(String::as_str)
+                    .unwrap_or("see its report")
+            ),
+        ),
+        (_, Some((entry, record))) if now - record.at <= max_age => check(
+            name,
+            HealthStatus::Ok,
+            format!("{} passed {} ago", entry.id(), human(now - record.at)),
+        ),
+        (_, Some((entry, record))) => check(
+            name,
+            HealthStatus::Warning,
+            format!(
+                "the last passing {name} ({}) was {} ago, more than {}",
+                entry.id(),
+                human(now - record.at),
+                human(max_age)
+            ),
+        ),
+        (_, None) => check(
+            name,
+            HealthStatus::Warning,
+            format!("no backup has passed a {name} yet"),
+        ),
+    }
+}
+
+/// Lists the store and judges it; an unreachable store is UNKNOWN, not an error.
+pub async fn health(
+    store: &dyn Store,
+    thresholds: &HealthThresholds,
+    now: DateTime<Utc>,
+) -> HealthReport {
+    match list_backups(store).await {
+        Ok(entries) => evaluate(&entries, thresholds, now, &store.describe()),
+        Err(err) => HealthReport {
+            status: HealthStatus::Unknown,
+            summary: format!("store: {err}"),
+            checks: vec![check("store", HealthStatus::Unknown, err.to_string())],
+            checked_at: now,
+            store: store.describe(),
+            last_backup: None,
+            last_verify: None,
+            last_drill: None,
+            max_age_seconds: thresholds.max_age.num_seconds(),
+        },
+    }
+}

@@ -1,0 +1,331 @@
+//! Restore: streams a backup from the store into psql inside ONE transaction, verifying while it
+//! streams, and commits only when every check passed. Anything else — a hash mismatch, a
+//! truncated object, a SQL error, a cancel, a killed process — leaves the target as it was.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::backup::{backup, BackupOptions};
+use crate::error::{Error, ErrorKind, Result};
+use crate::listing::{BackupEntry, BackupStatus};
+use crate::manifest::{parse_sidecar, Trigger, TriggerKind, MAX_MANIFEST_BYTES};
+use crate::naming::Part;
+use crate::progress::{Phase, Progress};
+use crate::source::session::{self, connect, entity_counts, lock_database, query_error};
+use crate::source::{pg_tools, ConnectionInfo, DatabaseSource, DumpSource};
+use crate::store::Store;
+use crate::verify::{problems, read_verified, Expectations, VerifyFailure};
+
+#[derive(Debug, Clone)]
+pub struct RestoreOptions {
+    /// Replace a target that already holds tables (dropped inside the same transaction).
+    pub clean: bool,
+    /// With `clean`, back the target up first (trigger `safety`) into the same store.
+    pub safety_backup: bool,
+}
+
+impl Default for RestoreOptions {
+    fn default() -> Self {
+        RestoreOptions {
+            clean: false,
+            safety_backup: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RestoreReport {
+    pub id: String,
+    pub database: String,
+    pub host: String,
+    /// The target database did not exist and was created.
+    pub created_database: bool,
+    /// Id of the safety backup taken before a `clean` restore.
+    pub safety_backup: Option<String>,
+    /// Wall time from start to commit: the recovery time actually achieved.
+    pub duration_ms: u64,
+    pub restored_at: DateTime<Utc>,
+    pub bytes: u64,
+    /// Catalog entities found in the target after the restore.
+    pub entities: Option<BTreeMap<String, u64>>,
+    /// What the manifest says the backup holds.
+    pub expected_entities: Option<BTreeMap<String, u64>>,
+}
+
+/// Tables, views and sequences outside the system schemas.
+async fn user_relations(client: &tokio_postgres::Client) -> Result<i64> {
+    let row = client
+        .query_one(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') \
+             AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+             AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'",
+            &[],
+        )
+        .await
+        .map_err(|e| query_error("inspecting the target database", e))?;
+    Ok(row.get(0))
+}
+
+async fn user_schemas(client: &tokio_postgres::Client) -> Result<Vec<String>> {
+    let rows = client
+        .query(
+            "SELECT quote_ident(nspname) FROM pg_namespace WHERE nspname NOT IN \
+             ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg_toast%' \
+             AND nspname NOT LIKE 'pg_temp%' ORDER BY 1",
+            &[],
+        )
+        .await
+        .map_err(|e| query_error("listing schemas of the target database", e))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Creates `target.database` on its server when it does not exist; true when it did not.
+pub async fn ensure_database(target: &ConnectionInfo) -> Result<bool> {
+    match connect(target).await {
+        Ok(_) => return Ok(false),
+        Err(err) if err.kind() == ErrorKind::NotFound => {}
+        Err(err) => return Err(err),
+    }
+    let admin = connect(&target.with_database("postgres")).await?;
+    admin
+        .batch_execute(&format!(
+            "CREATE DATABASE {}",
+            quote_ident(&target.database)
+        ))
+        .await
+        .map_err(|e| query_error(&format!("creating database {}", target.database), e))?;
+    Ok(true)
+}
+
+/// Restores `entry` into `target`.
+pub async fn restore(
+    store: &dyn Store,
+    entry: &BackupEntry,
+    target: &ConnectionInfo,
+    options: &RestoreOptions,
+    progress: Arc<dyn Progress>,
+    cancel: &CancellationToken,
+) -> Result<RestoreReport> {
+    if entry.status == BackupStatus::Incomplete {
+        return Err(Error::integrity(format!(
+            "{} is incomplete ({}); choose a complete backup (`backstage-backup list`)",
+            entry.id(),
+            entry.problem.as_deref().unwrap_or("no manifest")
+        )));
+    }
+    let started = Instant::now();
+    progress.phase(Phase::Connecting);
+    let expected = expectations(store, entry).await?;
+    let created_database = ensure_database(target).await?;
+    let client = connect(target).await?;
+    let occupied = user_relations(&client).await?;
+    if occupied > 0 && !options.clean {
+        return Err(Error::new(
+            ErrorKind::AlreadyExists,
+            format!(
+                "the target database '{}' on {} already holds {occupied} tables, views or sequences; \
+                 pass --clean to replace them (a safety backup is taken first), or restore into an empty database",
+                target.database,
+                target.host_port()
+            ),
+        ));
+    }
+    let mut safety_backup = None;
+    if occupied > 0 && options.safety_backup {
+        // Before our lock: the safety backup takes the same per-database lock itself.
+        let source = DumpSource::Database(DatabaseSource::from_connection(target.clone()));
+        let safety = BackupOptions {
+            trigger: Trigger {
+                kind: TriggerKind::Safety,
+                by: Some(format!("restore of {}", entry.id())),
+            },
+            ..BackupOptions::default()
+        };
+        let manifest = backup(store, &source, &safety, progress.clone(), cancel)
+            .await
+            .map_err(|e| e.context("taking the safety backup before the restore"))?;
+        safety_backup = Some(manifest.id);
+    }
+    lock_database(&client, &target.database).await?;
+    let (server_version, server_major) = session::server_version(&client).await?;
+    let tools =
+        pg_tools::find(server_major).map_err(|e| e.context(format!("server {server_version}")))?;
+    let schemas = if occupied > 0 {
+        user_schemas(&client).await?
+    } else {
+        Vec::new()
+    };
+
+    progress.phase(Phase::Restoring);
+    let bytes = load(
+        store,
+        entry,
+        target,
+        &tools,
+        &schemas,
+        &expected,
+        progress.as_ref(),
+        cancel,
+    )
+    .await?;
+    let duration_ms = started.elapsed().as_millis() as u64;
+    let entities = entity_counts(&client, target.schema.as_deref()).await?;
+    progress.phase(Phase::Done);
+    Ok(RestoreReport {
+        id: entry.id(),
+        database: target.database.clone(),
+        host: target.host_port(),
+        created_database,
+        safety_backup,
+        duration_ms,
+        restored_at: Utc::now(),
+        bytes,
+        entities,
+        expected_entities: entry.manifest.as_ref().and_then(|m| m.entities.clone()),
+    })
+}
+
+/// What the stream must match: the manifest and the sidecar must agree before anything loads.
+async fn expectations(store: &dyn Store, entry: &BackupEntry) -> Result<Expectations> {
+    let mut expected = Expectations::default();
+    if let Some(manifest) = &entry.manifest {
+        expected.compressed = Some(manifest.compressed.clone());
+        expected.raw = Some(manifest.raw.clone());
+    }
+    if entry.has_sidecar {
+        let text = store
+            .get_small(&entry.name.key(Part::Sidecar), MAX_MANIFEST_BYTES)
+            .await?;
+        let hash = parse_sidecar(&text, &entry.data_key())?;
+        if let Some(manifest) = &entry.manifest {
+            if manifest.compressed.sha256 != hash {
+                return Err(Error::integrity(format!(
+                    "{}: the .sha256 sidecar ({hash}) and the manifest ({}) disagree; the backup was tampered with",
+                    entry.id(),
+                    manifest.compressed.sha256
+                )));
+            }
+        }
+        expected.sidecar_sha256 = Some(hash);
+    }
+    Ok(expected)
+}
+
+/// Streams the dump into psql in one transaction; returns the stored bytes read.
+#[allow(clippy::too_many_arguments)]
+async fn load(
+    store: &dyn Store,
+    entry: &BackupEntry,
+    target: &ConnectionInfo,
+    tools: &pg_tools::PgTools,
+    schemas: &[String],
+    expected: &Expectations,
+    progress: &(dyn Progress + 'static),
+    cancel: &CancellationToken,
+) -> Result<u64> {
+    let mut command = Command::new(&tools.psql);
+    for var in ConnectionInfo::libpq_env_to_clear() {
+        command.env_remove(var);
+    }
+    command.env_remove("PGPASSWORD");
+    command
+        .envs(target.libpq_env())
+        .args([
+            "--no-psqlrc",
+            "--quiet",
+            "--no-password",
+            "-v",
+            "ON_ERROR_STOP=1",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut psql = command
+        .spawn()
+        .map_err(|e| Error::database(format!("cannot start {}: {e}", tools.psql.display())))?;
+    let mut stdin = psql.stdin.take().expect("piped stdin");
+    let stderr = psql.stderr.take().expect("piped stderr");
+    let stderr_task = std::thread::spawn(move || {
+        use std::io::Read;
+        let mut text = String::new();
+        let _ = std::io::BufReader::new(stderr)
+            .take(64 << 10)
+            .read_to_string(&mut text);
+        text
+    });
+
+    let mut prelude = String::from("BEGIN;\nSET LOCAL maintenance_work_mem = '256MB';\n");
+    for schema in schemas {
+        prelude.push_str(&format!("DROP SCHEMA {schema} CASCADE;\n"));
+    }
+    if !schemas.is_empty() {
+        prelude.push_str("CREATE SCHEMA public;\n");
+    }
+    let verdict = match stdin.write_all(prelude.as_bytes()) {
+        Err(e) => Err(VerifyFailure::Output(e)),
+        Ok(()) => read_verified(store, &entry.data_key(), stdin, progress, cancel).await?,
+    };
+    let outcome: Result<u64> = match verdict {
+        Ok((check, mut stdin)) => {
+            let found = problems(&check, expected);
+            if found.is_empty() {
+                // Only now, with every byte checked, may the transaction commit.
+                match stdin.write_all(b"\nCOMMIT;\n").and_then(|()| stdin.flush()) {
+                    Ok(()) => Ok(check.compressed.bytes),
+                    Err(e) => Err(Error::database(format!("psql stopped reading: {e}"))),
+                }
+            } else {
+                let _ = stdin.write_all(b"\nROLLBACK;\n");
+                Err(Error::integrity(format!(
+                    "{} failed verification; the target was left unchanged: {}",
+                    entry.id(),
+                    found.join("; ")
+                )))
+            }
+        }
+        Err(VerifyFailure::Corrupt(err)) => Err(Error::integrity(format!(
+            "{}: {err}; the target was left unchanged",
+            entry.id()
+        ))),
+        Err(VerifyFailure::Output(err)) => {
+            Err(Error::database(format!("psql stopped reading: {err}")))
+        }
+    };
+    // Closing stdin without COMMIT ends psql's session and rolls the transaction back.
+    let status = tokio::task::spawn_blocking(move || psql.wait())
+        .await
+        .map_err(|e| Error::internal(format!("waiting for psql: {e}")))?
+        .map_err(|e| Error::database(format!("waiting for psql: {e}")))?;
+    let said = stderr_task.join().unwrap_or_default();
+    match outcome {
+        Ok(bytes) if status.success() => Ok(bytes),
+        // A damaged backup or a cancel is the cause even when psql also choked on the cut.
+        Err(err) if matches!(err.kind(), ErrorKind::Integrity | ErrorKind::Cancelled) => Err(err),
+        _ if !status.success() => {
+            let said: Vec<&str> = said
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .take(5)
+                .collect();
+            Err(Error::database(format!(
+                "psql failed loading {} ({status}); the transaction was rolled back and the target left unchanged: {}",
+                entry.id(),
+                if said.is_empty() { "it printed nothing".to_string() } else { said.join(" | ") }
+            )))
+        }
+        Ok(_) => Err(Error::internal("psql succeeded without loading")),
+        Err(err) => Err(err),
+    }
+}
