@@ -292,15 +292,14 @@ async fn write_backup(
             dump.as_mut(),
         )
         .await;
-        // pg_dump's own failure explains a short stream best; report it first.
         let exited = match dump.take() {
             Some(child) => child.wait().await,
             None => Ok(()),
         };
         let checked = match (streamed, exited) {
-            (Err(err), _) if err.kind() == ErrorKind::Cancelled => Err(err),
-            (_, Err(err)) => Err(err),
-            (Err(err), Ok(())) => Err(err),
+            // A failed upload or a cancel came first (and stopped pg_dump): it is the cause.
+            (Err(err), _) => Err(err),
+            (Ok(_), Err(err)) => Err(err),
             (Ok((_, false)), Ok(())) => Err(Error::database(
                 "the dump ended without pg_dump's \"PostgreSQL database dump complete\" line: \
                  it is not a complete plain-format dump",

@@ -54,15 +54,17 @@ pub async fn find_leftovers(
         if !unfinished || !ours(&entry.name) || entry.name.taken_at > cutoff {
             continue;
         }
-        // The marker goes last, so an interrupted clean-up is still seen as incomplete.
-        for part in [
-            Part::Data,
-            Part::Sidecar,
-            Part::VerifyRecord,
-            Part::DrillRecord,
-            Part::Marker,
-        ] {
-            store.delete(&entry.name.key(part)).await?;
+        if apply {
+            // The marker goes last, so an interrupted clean-up is still seen as incomplete.
+            for part in [
+                Part::Data,
+                Part::Sidecar,
+                Part::VerifyRecord,
+                Part::DrillRecord,
+                Part::Marker,
+            ] {
+                store.delete(&entry.name.key(part)).await?;
+            }
         }
         cleared.removed_backups.push(entry.id());
     }

@@ -266,7 +266,10 @@ async fn load(
         text
     });
 
-    let mut prelude = String::from("BEGIN;\nSET LOCAL maintenance_work_mem = '256MB';\n");
+    // Notices (e.g. DROP … CASCADE's) would crowd the real error out of what psql prints.
+    let mut prelude = String::from(
+        "SET client_min_messages = warning;\nBEGIN;\nSET LOCAL maintenance_work_mem = '256MB';\n",
+    );
     for schema in schemas {
         prelude.push_str(&format!("DROP SCHEMA {schema} CASCADE;\n"));
     }

@@ -72,9 +72,10 @@ pub async fn acquire<'a>(
         }
         match read(store).await? {
             // Expired or unreadable: its holder is gone; take it over.
-            Some(held) if held.expires_at > Utc::now() => return Err(Error::new(
-                ErrorKind::Locked,
-                format!(
+            Some(held) if held.expires_at > Utc::now() => {
+                return Err(Error::new(
+                    ErrorKind::Locked,
+                    format!(
                     "another {} (pid {}, since {}) holds the lock on {}; wait for it, or delete \
                          {LOCK_KEY} there if that process is gone (the lock expires at {})",
                     held.purpose,
@@ -83,7 +84,8 @@ pub async fn acquire<'a>(
                     store.describe(),
                     held.expires_at.format("%Y-%m-%d %H:%M:%S UTC"),
                 ),
-            )),
+                ))
+            }
             _ => store.delete(LOCK_KEY).await?,
         }
     }

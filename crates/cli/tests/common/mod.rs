@@ -116,7 +116,7 @@ pub async fn bulky_db(rows: i64) -> TestDb {
     client
         .batch_execute(&format!(
             "CREATE TABLE bulk (id bigint PRIMARY KEY, a text, b text); \
-             INSERT INTO bulk SELECT i, md5(i::text), md5((i * 7919)::text) FROM generate_series(1, {rows}) i;"
+             INSERT INTO bulk SELECT i, md5(i::text), md5((i::bigint * 7919)::text) FROM generate_series(1, {rows}) i;"
         ))
         .await
         .unwrap();

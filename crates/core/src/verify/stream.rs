@@ -25,8 +25,9 @@ pub struct StreamCheck {
     pub completion_line: bool,
 }
 
-/// Where the decompressed dump goes, remembering its own write errors so they are not mistaken
-/// for corruption of the backup.
+/// Where the decompressed dump goes. When the output fails (psql died on an SQL error) the rest
+/// of the stream is still checked, so a damaged backup is reported as such and not as the
+/// SQL error the damage caused.
 struct RawSink<W: Write> {
     out: W,
     raw: DigestCounter,
@@ -36,10 +37,10 @@ struct RawSink<W: Write> {
 
 impl<W: Write> Write for RawSink<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if let Err(err) = self.out.write_all(buf) {
-            let kind = err.kind();
-            self.out_error = Some(err);
-            return Err(io::Error::new(kind, "output failed"));
+        if self.out_error.is_none() {
+            if let Err(err) = self.out.write_all(buf) {
+                self.out_error = Some(err);
+            }
         }
         self.raw.update(buf);
         self.tail.extend_from_slice(buf);
@@ -102,36 +103,29 @@ impl<W: Write> StreamVerifier<W> {
 
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), VerifyFailure> {
         self.compressed.update(chunk);
-        let result = self.decoder.write_all(chunk);
-        result.map_err(|err| self.classify(err))
-    }
-
-    fn classify(&mut self, err: io::Error) -> VerifyFailure {
-        match self.decoder.get_mut().out_error.take() {
-            Some(out) => VerifyFailure::Output(out),
-            None => VerifyFailure::Corrupt(Error::integrity(format!(
+        self.decoder.write_all(chunk).map_err(|err| {
+            VerifyFailure::Corrupt(Error::integrity(format!(
                 "not a valid gzip stream at or before byte {}: {err}",
                 self.compressed.bytes()
-            ))),
-        }
+            )))
+        })
     }
 
     /// Ends the stream and reports; a truncated gzip stream is an error here.
     pub fn finish(mut self) -> Result<(StreamCheck, W), VerifyFailure> {
-        if let Err(err) = self.decoder.try_finish() {
-            let failure = self.classify(err);
-            return Err(match failure {
-                VerifyFailure::Corrupt(_) => VerifyFailure::Corrupt(Error::integrity(format!(
-                    "gzip stream ends early after {} bytes: the backup is truncated",
-                    self.compressed.bytes()
-                ))),
-                other => other,
-            });
+        if self.decoder.try_finish().is_err() {
+            return Err(VerifyFailure::Corrupt(Error::integrity(format!(
+                "gzip stream ends early after {} bytes: the backup is truncated",
+                self.compressed.bytes()
+            ))));
         }
-        let sink = self
+        let mut sink = self
             .decoder
             .finish()
             .map_err(|e| VerifyFailure::Output(io::Error::other(e.to_string())))?;
+        if let Some(err) = sink.out_error.take() {
+            return Err(VerifyFailure::Output(err));
+        }
         let check = StreamCheck {
             completion_line: ends_with_completion_line(&sink.tail),
             raw: sink.raw.finish(),

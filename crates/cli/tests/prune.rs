@@ -1,0 +1,315 @@
+//! `prune` against a local folder and a real S3 server: exactly which objects remain.
+
+mod common;
+
+use chrono::{Duration, Utc};
+
+use backstage_backup_testkit::{S3Server, TestDb};
+use common::*;
+use predicates::str::contains;
+
+enum Target {
+    Local(tempfile::TempDir),
+    S3 {
+        server: &'static S3Server,
+        bucket: String,
+    },
+}
+
+impl Target {
+    fn url(&self) -> String {
+        match self {
+            Target::Local(dir) => dir.path().to_str().unwrap().to_string(),
+            Target::S3 { server, bucket } => server.store_url(bucket, "p"),
+        }
+    }
+
+    fn cli(&self) -> assert_cmd::Command {
+        let mut cmd = cli();
+        if let Target::S3 { server, .. } = self {
+            with_s3(&mut cmd, server);
+        }
+        cmd
+    }
+
+    async fn put(&self, key: &str, body: Vec<u8>) {
+        match self {
+            Target::Local(dir) => std::fs::write(dir.path().join(key), body).unwrap(),
+            Target::S3 { server, bucket } => {
+                server
+                    .client()
+                    .await
+                    .put_object()
+                    .bucket(bucket)
+                    .key(format!("p/{key}"))
+                    .body(body.into())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    async fn keys(&self) -> Vec<String> {
+        let mut keys = match self {
+            Target::Local(dir) => files_in(dir.path()),
+            Target::S3 { server, bucket } => server
+                .list_keys(bucket, "p/")
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|k| k.trim_start_matches("p/").to_string())
+                .collect(),
+        };
+        keys.sort();
+        keys
+    }
+}
+
+fn stamp(t: chrono::DateTime<Utc>) -> String {
+    format!("backstage-catalog-{}", t.format("%Y%m%d_%H%M%S"))
+}
+
+/// A history of complete backups (copies of one real backup under older names), a verified old
+/// one, a legacy runbook file, a foreign file, and unfinished leftovers old and new.
+async fn history(target: &Target, db: &TestDb) -> (String, Vec<String>) {
+    let manifest = json_of(
+        &target
+            .cli()
+            .args([
+                "backup",
+                "--json",
+                "--database-url",
+                &db.url,
+                "--store",
+                &target.url(),
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let real = manifest["id"].as_str().unwrap().to_string();
+    let data = {
+        let mut cmd = target.cli();
+        let _ = &mut cmd;
+        match target {
+            Target::Local(dir) => {
+                std::fs::read(dir.path().join(manifest["name"].as_str().unwrap())).unwrap()
+            }
+            Target::S3 { server, bucket } => server
+                .client()
+                .await
+                .get_object()
+                .bucket(bucket)
+                .key(format!("p/{}", manifest["name"].as_str().unwrap()))
+                .send()
+                .await
+                .unwrap()
+                .body
+                .collect()
+                .await
+                .unwrap()
+                .to_vec(),
+        }
+    };
+    let now = Utc::now();
+    let mut ids = Vec::new();
+    for days in [1, 2, 3, 10, 40, 100, 400] {
+        let t = now - Duration::days(days);
+        let id = stamp(t);
+        let name = format!("{id}.sql.gz");
+        let mut m = manifest.clone();
+        m["id"] = id.clone().into();
+        m["name"] = name.clone().into();
+        m["created_at"] = serde_json::to_value(t).unwrap();
+        m["finished_at"] = serde_json::to_value(t).unwrap();
+        target.put(&name, data.clone()).await;
+        target
+            .put(
+                &format!("{name}.sha256"),
+                format!(
+                    "{}  {name}\n",
+                    manifest["compressed"]["sha256"].as_str().unwrap()
+                )
+                .into_bytes(),
+            )
+            .await;
+        target
+            .put(&format!("{name}.manifest.json"), m.to_string().into_bytes())
+            .await;
+        if days == 100 {
+            let record = serde_json::json!({"at": now, "ok": true, "duration_ms": 5});
+            target
+                .put(
+                    &format!("{name}.verify.json"),
+                    record.to_string().into_bytes(),
+                )
+                .await;
+        }
+        ids.push(id);
+    }
+    target
+        .put("backstage-catalog-20200101_000000.sql.gz", data.clone())
+        .await;
+    target.put("notes.txt", b"not ours".to_vec()).await;
+    let old_leftover = stamp(now - Duration::days(5));
+    target
+        .put(&format!("{old_leftover}.sql.gz"), data.clone())
+        .await;
+    target
+        .put(&format!("{old_leftover}.sql.gz.incomplete"), b"{}".to_vec())
+        .await;
+    let fresh_leftover = stamp(now - Duration::minutes(10));
+    target
+        .put(
+            &format!("{fresh_leftover}.sql.gz.incomplete"),
+            b"{}".to_vec(),
+        )
+        .await;
+    ids.push(old_leftover);
+    ids.push(fresh_leftover);
+    (real, ids)
+}
+
+async fn prune_keeps_exactly_what_the_policy_says(target: Target) {
+    let (db, _) = TestDb::catalog(20).await.unwrap();
+    let (real, ids) = history(&target, &db).await;
+    let before = target.keys().await;
+    // Dry run: the plan with reasons, nothing changed.
+    target
+        .cli()
+        .args([
+            "prune",
+            "--keep-last",
+            "2",
+            "--keep-within",
+            "3d12h",
+            "--dry-run",
+            "--store",
+            &target.url(),
+        ])
+        .assert()
+        .success()
+        .stdout(contains("newest verified backup"))
+        .stdout(contains("would delete"));
+    assert_eq!(target.keys().await, before);
+
+    let report = json_of(
+        &target
+            .cli()
+            .args([
+                "prune",
+                "--json",
+                "--keep-last",
+                "2",
+                "--keep-within",
+                "3d12h",
+                "--store",
+                &target.url(),
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let mut deleted: Vec<String> = report["deleted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    deleted.sort();
+    // 1, 2, 3 days: within 3d12h (and the last 2); 100 days: the newest verified one.
+    let mut expected = vec![ids[3].clone(), ids[4].clone(), ids[6].clone()];
+    expected.sort();
+    assert_eq!(deleted, expected, "{report}");
+    let mut remaining = Vec::new();
+    for id in [&real, &ids[0], &ids[1], &ids[2], &ids[5]] {
+        for suffix in ["", ".manifest.json", ".sha256"] {
+            remaining.push(format!("{id}.sql.gz{suffix}"));
+        }
+    }
+    remaining.push(format!("{}.sql.gz.verify.json", ids[5]));
+    remaining.push("backstage-catalog-20200101_000000.sql.gz".into());
+    remaining.push("notes.txt".into());
+    remaining.push(format!("{}.sql.gz.incomplete", ids[8]));
+    remaining.sort();
+    let keys: Vec<String> = target
+        .keys()
+        .await
+        .into_iter()
+        .filter(|k| !k.starts_with('.'))
+        .collect();
+    assert_eq!(keys, remaining, "{report}");
+    assert_eq!(report["leftovers"]["removed_backups"][0], ids[7].as_str());
+    assert_eq!(report["untouched"][0], "backstage-catalog-20200101_000000");
+
+    // A prune already running (its lock held and fresh) blocks a second one.
+    let expires = Utc::now() + Duration::minutes(5);
+    target
+        .put(
+            "backstage-backup.lock",
+            serde_json::json!({"token": "t", "purpose": "prune", "pid": 1, "acquired_at": Utc::now(), "expires_at": expires})
+                .to_string()
+                .into_bytes(),
+        )
+        .await;
+    target
+        .cli()
+        .args(["prune", "--keep-last", "1", "--store", &target.url()])
+        .assert()
+        .code(5)
+        .stderr(contains("holds the lock"));
+    // An expired lock (its holder died) is taken over.
+    let expired = Utc::now() - Duration::minutes(1);
+    target
+        .put(
+            "backstage-backup.lock",
+            serde_json::json!({"token": "t", "purpose": "prune", "pid": 1, "acquired_at": expired, "expires_at": expired})
+                .to_string()
+                .into_bytes(),
+        )
+        .await;
+    target
+        .cli()
+        .args(["prune", "--keep-last", "50", "--store", &target.url()])
+        .assert()
+        .success();
+    assert!(!target
+        .keys()
+        .await
+        .contains(&"backstage-backup.lock".to_string()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_in_a_local_folder() {
+    prune_keeps_exactly_what_the_policy_says(Target::Local(tempfile::tempdir().unwrap())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_in_s3() {
+    let server = S3Server::shared().await.unwrap();
+    let bucket = server.create_bucket().await.unwrap();
+    prune_keeps_exactly_what_the_policy_says(Target::S3 { server, bucket }).await;
+}
+
+#[test]
+fn absurd_retention_values_are_refused() {
+    for (args, says) in [
+        (vec!["prune"], "no retention rule"),
+        (
+            vec!["prune", "--keep-last", "1000000"],
+            "more than the limit",
+        ),
+        (vec!["prune", "--keep-within", "10x"], "not a duration"),
+        (vec!["prune", "--keep-within", "500y"], "100 years"),
+    ] {
+        cli()
+            .args(&args)
+            .args(["--store", "/nonexistent-store"])
+            .assert()
+            .code(2)
+            .stderr(contains(says));
+    }
+}

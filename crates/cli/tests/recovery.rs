@@ -1,0 +1,515 @@
+//! `restore`, `drill`, `prune` and `health` against real PostgreSQL, the real catalog schema and
+//! a real S3 server: the runbook's recovery half, each one command, safe by default.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use backstage_backup_testkit::{S3Server, TestDb};
+use common::*;
+use predicates::str::contains;
+
+fn backup_json(db: &TestDb, store: &str) -> serde_json::Value {
+    json_of(
+        &cli()
+            .args([
+                "backup",
+                "--json",
+                "--database-url",
+                &db.url,
+                "--store",
+                store,
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_round_trip_refusal_clean_and_safety_backup() {
+    let (source, summary) = TestDb::catalog(300).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().to_str().unwrap();
+    let manifest = backup_json(&source, store);
+    let id = manifest["id"].as_str().unwrap();
+
+    // Into a database that does not exist yet: created, then loaded.
+    let target = TestDb::empty().await.unwrap();
+    target
+        .client()
+        .await
+        .unwrap()
+        .batch_execute("SELECT 1")
+        .await
+        .unwrap();
+    let report = json_of(
+        &cli()
+            .args([
+                "restore",
+                id,
+                "--yes",
+                "--json",
+                "--database-url",
+                &target.url,
+                "--store",
+                store,
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(fingerprint(&target).await, fingerprint(&source).await);
+    assert_eq!(report["entities"], manifest["entities"]);
+    let total: u64 = report["entities"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, summary.total);
+    assert!(report["duration_ms"].as_u64().is_some());
+
+    // A non-empty target is refused without --clean, and left exactly as it was.
+    let other = TestDb::empty().await.unwrap();
+    other
+        .client()
+        .await
+        .unwrap()
+        .batch_execute("CREATE TABLE keep_me (x int); INSERT INTO keep_me VALUES (42);")
+        .await
+        .unwrap();
+    let before = fingerprint(&other).await;
+    cli()
+        .args([
+            "restore",
+            id,
+            "--yes",
+            "--database-url",
+            &other.url,
+            "--store",
+            store,
+        ])
+        .assert()
+        .code(1)
+        .stderr(contains("pass --clean"));
+    assert_eq!(fingerprint(&other).await, before);
+
+    // With --clean: replaced, and the old contents kept in a safety backup.
+    cli()
+        .args([
+            "restore",
+            id,
+            "--yes",
+            "--clean",
+            "--database-url",
+            &other.url,
+            "--store",
+            store,
+        ])
+        .assert()
+        .success()
+        .stdout(contains("safety backup"));
+    assert_eq!(fingerprint(&other).await, fingerprint(&source).await);
+    let list = json_of(
+        &cli()
+            .args(["list", "--json", "--store", store])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let safety: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["trigger"] == "safety")
+        .collect();
+    assert_eq!(safety.len(), 1, "{list}");
+    assert_eq!(safety[0]["status"], "complete");
+
+    // The safety backup brings the replaced data back.
+    cli()
+        .args([
+            "restore",
+            safety[0]["id"].as_str().unwrap(),
+            "--yes",
+            "--clean",
+            "--no-safety-backup",
+        ])
+        .args(["--database-url", &other.url, "--store", store])
+        .assert()
+        .success();
+    assert_eq!(fingerprint(&other).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupted_backup_aborts_the_restore_and_leaves_the_target_unchanged() {
+    let (source, _) = TestDb::catalog(200).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().to_str().unwrap();
+    let manifest = backup_json(&source, store);
+    let path = dir.path().join(manifest["name"].as_str().unwrap());
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&path, bytes).unwrap();
+
+    let (target, _) = TestDb::catalog(50).await.unwrap();
+    let before = fingerprint(&target).await;
+    cli()
+        .args([
+            "restore",
+            manifest["id"].as_str().unwrap(),
+            "--yes",
+            "--clean",
+            "--no-safety-backup",
+        ])
+        .args(["--database-url", &target.url, "--store", store])
+        .assert()
+        .code(4)
+        .stderr(contains("left unchanged"));
+    assert_eq!(fingerprint(&target).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_sidecar_is_refused_before_the_target_is_touched() {
+    let (source, _) = TestDb::catalog(30).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().to_str().unwrap();
+    let manifest = backup_json(&source, store);
+    let name = manifest["name"].as_str().unwrap();
+    std::fs::write(
+        dir.path().join(format!("{name}.sha256")),
+        format!("{}  {name}\n", "0".repeat(64)),
+    )
+    .unwrap();
+    let target = TestDb::empty().await.unwrap();
+    cli()
+        .args([
+            "restore",
+            "latest",
+            "--yes",
+            "--database-url",
+            &target.url,
+            "--store",
+            store,
+        ])
+        .assert()
+        .code(4)
+        .stderr(contains("disagree"));
+    assert!(fingerprint(&target).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_killed_mid_way_leaves_the_target_unchanged() {
+    let source = bulky_db(1_500_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().to_str().unwrap();
+    backup_json(&source, store);
+    let (target, _) = TestDb::catalog(40).await.unwrap();
+    let before = fingerprint(&target).await;
+    let mut child = cli_std()
+        .args([
+            "restore",
+            "latest",
+            "--yes",
+            "--clean",
+            "--no-safety-backup",
+        ])
+        .args(["--database-url", &target.url, "--store", store])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until rows are streaming into the target's transaction, then SIGKILL the tool.
+    let admin = target.client().await.unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let copying: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'COPY %bulk%'",
+                &[&target.name],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if copying > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the restore never started loading"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // psql sees its input end without COMMIT; wait for its session to go.
+    let started = std::time::Instant::now();
+    loop {
+        let sessions: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                &[&target.name],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if sessions == 0 {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 60, "psql never exited");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(fingerprint(&target).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runbook_pg_dump_gzip_file_restores_by_path() {
+    let (source, _) = TestDb::catalog(60).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("latest-backup.sql.gz");
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg("pg_dump \"$1\" | gzip > \"$2\"")
+        .args(["sh", &source.url])
+        .arg(&file)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let target = TestDb::empty().await.unwrap();
+    cli()
+        .args(["restore"])
+        .arg(&file)
+        .args(["--yes", "--database-url", &target.url])
+        .assert()
+        .success();
+    assert_eq!(fingerprint(&target).await, fingerprint(&source).await);
+}
+
+async fn scratch_exists(admin: &tokio_postgres::Client, name: &str) -> bool {
+    admin
+        .query_one(
+            "SELECT count(*) FROM pg_database WHERE datname = $1",
+            &[&name],
+        )
+        .await
+        .unwrap()
+        .get::<_, i64>(0)
+        > 0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drills_pass_on_good_backups_and_fail_on_tampered_counts_in_s3() {
+    let (source, _) = TestDb::catalog(150).await.unwrap();
+    let s3 = S3Server::shared().await.unwrap();
+    let bucket = s3.create_bucket().await.unwrap();
+    let store = s3.store_url(&bucket, "drills");
+    let server = TestDb::empty().await.unwrap();
+    let admin = server.client().await.unwrap();
+
+    let mut cmd = cli();
+    with_s3(&mut cmd, s3);
+    let manifest = json_of(
+        &cmd.args([
+            "backup",
+            "--json",
+            "--database-url",
+            &source.url,
+            "--store",
+            &store,
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout,
+    );
+    let mut cmd = cli();
+    with_s3(&mut cmd, s3);
+    let report = json_of(
+        &cmd.args([
+            "drill",
+            "latest",
+            "--json",
+            "--database-url",
+            &server.url,
+            "--store",
+            &store,
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout,
+    );
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["entities"], manifest["entities"]);
+    assert!(!scratch_exists(&admin, report["scratch_database"].as_str().unwrap()).await);
+
+    // Tamper with the manifest's counts: the drill must notice and say which kind.
+    let name = manifest["name"].as_str().unwrap();
+    let mut tampered = manifest.clone();
+    let kind = manifest["entities"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    tampered["entities"][&kind] = serde_json::json!(999_999);
+    s3.client()
+        .await
+        .put_object()
+        .bucket(&bucket)
+        .key(format!("drills/{name}.manifest.json"))
+        .body(tampered.to_string().into_bytes().into())
+        .send()
+        .await
+        .unwrap();
+    let mut cmd = cli();
+    with_s3(&mut cmd, s3);
+    let report = json_of(
+        &cmd.args([
+            "drill",
+            "latest",
+            "--json",
+            "--database-url",
+            &server.url,
+            "--store",
+            &store,
+        ])
+        .assert()
+        .code(4)
+        .get_output()
+        .stdout,
+    );
+    assert_eq!(report["ok"], false);
+    assert!(
+        report["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{kind}: the manifest says 999999")),
+        "{report}"
+    );
+    assert!(!scratch_exists(&admin, report["scratch_database"].as_str().unwrap()).await);
+    let mut cmd = cli();
+    with_s3(&mut cmd, s3);
+    let list = json_of(
+        &cmd.args(["list", "--json", "--store", &store])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(list[0]["drilled_ok"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_concurrent_backups_of_one_database_one_wins_one_fails_fast() {
+    let db = bulky_db(800_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let spawn = || {
+        cli_std()
+            .args(["backup", "--database-url", &db.url, "--store"])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let mut codes = vec![a.status.code(), b.status.code()];
+    codes.sort();
+    assert_eq!(
+        codes,
+        vec![Some(0), Some(5)],
+        "{} {}",
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr)
+    );
+    let loser = if a.status.code() == Some(5) { &a } else { &b };
+    assert!(String::from_utf8_lossy(&loser.stderr).contains("already running"));
+    let list = json_of(
+        &cli()
+            .args(["list", "--json", "--store"])
+            .arg(dir.path())
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["status"], "complete");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_reaches_every_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().to_str().unwrap();
+    // No backup at all: CRITICAL.
+    cli()
+        .args(["health", "--store", store])
+        .assert()
+        .code(2)
+        .stdout(contains("CRITICAL"));
+    let (db, _) = TestDb::catalog(40).await.unwrap();
+    backup_json(&db, store);
+    // A fresh backup, never verified or drilled: WARNING.
+    cli()
+        .args(["health", "--store", store])
+        .assert()
+        .code(1)
+        .stdout(contains("WARNING"));
+    cli()
+        .args(["verify", "latest", "--store", store])
+        .assert()
+        .success();
+    let server = TestDb::empty().await.unwrap();
+    cli()
+        .args([
+            "drill",
+            "latest",
+            "--database-url",
+            &server.url,
+            "--store",
+            store,
+        ])
+        .assert()
+        .success();
+    // Verified and drilled: OK.
+    let report = json_of(
+        &cli()
+            .args(["health", "--json", "--store", store])
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(report["status"], "OK", "{report}");
+    assert_eq!(report["last_drill"]["ok"], true);
+    // Older than the RPO: CRITICAL.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    cli()
+        .args(["health", "--max-age", "1s", "--store", store])
+        .assert()
+        .code(2)
+        .stdout(contains("RPO"));
+    // A store that cannot be reached: UNKNOWN.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    cli()
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "y")
+        .args(["health", "--store", &format!("s3://nobucket/x?endpoint=http://127.0.0.1:{closed}&region=us-east-1&path_style=true")])
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .code(3)
+        .stdout(contains("UNKNOWN"));
+}
