@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: PostgreSQL and the SeaweedFS S3 server are set up
-# first; every test uses real servers.
+# first; every test uses real servers. Ends with one "N passed, N failed" line over all suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --s3
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-cargo test --workspace --no-fail-fast 2>&1
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace --no-fail-fast 2>&1 | tee "$log" || status=$?
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "%d passed, %d failed\n", p, f }' "$log"
+exit "$status"

@@ -109,6 +109,9 @@ pub struct BackupArgs {
     /// gzip level: 1 fastest … 9 smallest.
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=9))]
     pub level: u32,
+    /// Compression threads (pigz-style, one standard gzip stream); 0 = one per core.
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u16).range(0..=256))]
+    pub threads: u16,
     /// Why this backup is taken; shown by list.
     #[arg(long, default_value = "manual", value_parser = ["scheduled", "manual", "pre-upgrade", "safety"])]
     pub trigger: String,

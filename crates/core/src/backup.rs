@@ -19,7 +19,8 @@ use crate::manifest::{
     sidecar_text, Compression, DatabaseInfo, Manifest, Trigger, TriggerKind, FORMAT_V1,
 };
 use crate::naming::{validate_plugin_id, BackupName, Part};
-use crate::pipeline::{Compressor, StreamDigests, DEFAULT_LEVEL};
+use crate::parallel_gzip::ParallelCompressor;
+use crate::pipeline::{StreamDigests, DEFAULT_LEVEL};
 use crate::progress::{self, Phase, Progress};
 use crate::source::{DatabaseSource, DumpSource};
 use crate::store::Store;
@@ -42,6 +43,8 @@ pub struct BackupOptions {
     pub labels: BTreeMap<String, String>,
     /// Names the backup when the source does not (a dump file or stdin).
     pub plugin_id: Option<String>,
+    /// Compression threads; 0 means one per core.
+    pub threads: usize,
 }
 
 impl Default for BackupOptions {
@@ -54,6 +57,7 @@ impl Default for BackupOptions {
             },
             labels: BTreeMap::new(),
             plugin_id: None,
+            threads: 0,
         }
     }
 }
@@ -286,7 +290,7 @@ async fn write_backup(
         let streamed = stream_into(
             upload.as_mut(),
             reader,
-            options.level,
+            options,
             &progress,
             cancel,
             dump.as_mut(),
@@ -384,7 +388,7 @@ async fn finish_backup(
 async fn stream_into(
     upload: &mut dyn crate::store::Upload,
     reader: Box<dyn tokio::io::AsyncRead + Send + Unpin>,
-    level: u32,
+    options: &BackupOptions,
     progress: &Arc<dyn Progress>,
     cancel: &CancellationToken,
     dump: Option<&mut DumpChild>,
@@ -392,11 +396,12 @@ async fn stream_into(
     let (tx, mut rx) = mpsc::channel::<Bytes>(CHUNKS_IN_QUEUE);
     let mut input = tokio_util::io::SyncIoBridge::new(reader);
     let thread_progress = progress.clone();
+    let (level, threads) = (options.level, options.threads);
     let compress = tokio::task::spawn_blocking(move || -> Result<(StreamDigests, bool)> {
-        let mut compressor = Compressor::new(level);
+        let mut compressor = ParallelCompressor::new(level, threads);
         let mut buf = vec![0u8; READ_BYTES];
         let mut tail: Vec<u8> = Vec::new();
-        let send = |compressor: &mut Compressor, chunk: Vec<u8>| -> Result<()> {
+        let send = |compressor: &mut ParallelCompressor, chunk: Vec<u8>| -> Result<()> {
             thread_progress.bytes(progress::Bytes {
                 raw: compressor.raw_bytes(),
                 stored: compressor.compressed_bytes(),
@@ -424,7 +429,9 @@ async fn stream_into(
             }
         }
         let complete = ends_with_completion_line(&tail);
-        let (last, digests) = compressor.finish();
+        let (last, digests) = compressor
+            .finish()
+            .map_err(|e| Error::internal(format!("compression failed: {e}")))?;
         thread_progress.bytes(progress::Bytes {
             raw: digests.raw.bytes,
             stored: digests.compressed.bytes,

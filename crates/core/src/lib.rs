@@ -43,6 +43,8 @@ pub mod leftovers;
 #[cfg(feature = "runtime")]
 pub mod listing;
 #[cfg(feature = "runtime")]
+pub mod parallel_gzip;
+#[cfg(feature = "runtime")]
 pub mod prune;
 #[cfg(feature = "postgres")]
 pub mod restore;

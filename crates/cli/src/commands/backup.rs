@@ -49,6 +49,7 @@ async fn execute(args: BackupArgs, cancel: &CancellationToken) -> Result<()> {
         },
         labels: parse_labels(&args.labels)?,
         plugin_id: args.plugin_id.clone(),
+        threads: args.threads as usize,
     };
     let store = super::open_store(&args.store.store).await?;
     let progress = Arc::new(TerminalProgress::new(args.output.json));
