@@ -12,9 +12,11 @@
 //! which happens however this process ends.
 
 mod pg;
+mod proxy;
 mod s3;
 mod util;
 
 pub use backstage_catalog_fixture::{FixtureSpec, FixtureSummary};
 pub use pg::{admin_url, TestDb};
+pub use proxy::FaultProxy;
 pub use s3::{find_weed, S3Server};
