@@ -291,3 +291,161 @@ async fn a_failing_s3_server_gives_a_clear_error_and_nothing_complete() {
         Vec::<String>::new()
     );
 }
+
+/// Runs the CLI inside a private mount namespace after `setup` (shell commands that mount a
+/// small or read-only tmpfs at $DIR); `{store}` in `args` stands for $DIR. Returns the exit
+/// code, stderr, and the files left in $DIR.
+fn in_private_mount(setup: &str, args: &[&str]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    std::fs::create_dir(&store).unwrap();
+    let store_text = store.to_str().unwrap();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.replace("{store}", store_text))
+        .collect();
+    let script = format!(
+        "set -e; DIR=\"$1\"; shift; {setup}; set +e; \"$@\" >/dev/null 2>\"$DIR.err\"; code=$?; \
+         echo \"code=$code\"; echo \"files=$(ls -A \"$DIR\" | tr '\\n' ' ')\"; cat \"$DIR.err\" >&2"
+    );
+    // A user namespace makes this work without real root; the network stays shared.
+    let out = Command::new("unshare")
+        .args([
+            "--user",
+            "--map-root-user",
+            "--mount",
+            "sh",
+            "-c",
+            &script,
+            "sh",
+        ])
+        .arg(&store)
+        .arg(assert_cmd::cargo::cargo_bin("backstage-backup"))
+        .args(&args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let code = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("code="))
+        .unwrap_or_else(|| panic!("unshare could not set up the mount: {stdout} {stderr}"))
+        .parse()
+        .unwrap();
+    let files = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("files="))
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    (code, stderr, files)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_mid_write_fails_clearly_and_leaves_nothing() {
+    let source = bulky_db(300_000).await;
+    let (code, stderr, files) = in_private_mount(
+        "mount -t tmpfs -o size=3m tmpfs \"$DIR\"",
+        &[
+            "backup",
+            "--database-url",
+            &source.url,
+            "--store",
+            "{store}",
+        ],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("the disk is full"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert_eq!(files, "", "left behind: {files}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_backup_folder_fails_clearly() {
+    let (source, _) = TestDb::catalog(10).await.unwrap();
+    let (code, stderr, files) = in_private_mount(
+        "mount -t tmpfs -o size=3m tmpfs \"$DIR\"; mount -o remount,ro \"$DIR\"",
+        &[
+            "backup",
+            "--database-url",
+            &source.url,
+            "--store",
+            "{store}",
+        ],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("read-only"), "{stderr}");
+    assert_eq!(files, "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pg_dump_killed_or_cut_off_by_the_server_mid_dump_leaves_nothing_complete() {
+    let source = bulky_db(1_500_000).await;
+    let admin = source.client().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for how in ["kill pg_dump", "terminate its server session"] {
+        let mut child = cli_std()
+            .args(["backup", "--database-url", &source.url, "--store"])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        let pid = loop {
+            if let Some(pid) = child_named(child.id(), "pg_dump", "--snapshot") {
+                break pid;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "pg_dump never started"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        std::thread::sleep(Duration::from_millis(150));
+        if how == "kill pg_dump" {
+            Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status()
+                .unwrap();
+        } else {
+            // What a server restart looks like to pg_dump: its connection is cut.
+            admin
+                .execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND application_name = 'pg_dump'",
+                    &[],
+                )
+                .await
+                .unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{how}: {stderr}");
+        assert!(stderr.contains("pg_dump failed"), "{how}: {stderr}");
+        assert_eq!(files_in(dir.path()), Vec::<String>::new(), "{how}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_s3_server_that_is_down_before_the_upload_gives_a_clear_error() {
+    let (source, _) = TestDb::catalog(10).await.unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    cli()
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "secret-never-printed")
+        .args(["backup", "--database-url", &source.url, "--store"])
+        .arg(format!(
+            "s3://bucket/x?endpoint=http://127.0.0.1:{closed}&region=us-east-1&path_style=true"
+        ))
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .code(1)
+        .stderr(contains(format!("cannot reach http://127.0.0.1:{closed}")))
+        .stderr(contains("secret-never-printed").not());
+}
