@@ -385,7 +385,7 @@ async fn pg_dump_killed_or_cut_off_by_the_server_mid_dump_leaves_nothing_complet
     let admin = source.client().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     for how in ["kill pg_dump", "terminate its server session"] {
-        let mut child = cli_std()
+        let child = cli_std()
             .args(["backup", "--database-url", &source.url, "--store"])
             .arg(dir.path())
             .stdout(Stdio::null())
