@@ -449,3 +449,51 @@ async fn an_s3_server_that_is_down_before_the_upload_gives_a_clear_error() {
         .stderr(contains(format!("cannot reach http://127.0.0.1:{closed}")))
         .stderr(contains("secret-never-printed").not());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_mid_backup_cancels_and_cleans_up_locally_and_in_s3() {
+    use backstage_backup_testkit::S3Server;
+    let source = bulky_db(1_500_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = S3Server::shared().await.unwrap();
+    let bucket = s3.create_bucket().await.unwrap();
+    for store in [
+        dir.path().to_str().unwrap().to_string(),
+        s3.store_url(&bucket, "term"),
+    ] {
+        let child = cli_std()
+            .envs(s3.env())
+            .args(["backup", "--database-url", &source.url, "--store", &store])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while child_named(child.id(), "pg_dump", "--snapshot").is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "pg_dump never started"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        // What Kubernetes sends a CronJob's pod before killing it.
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "{store}: {stderr}");
+        assert!(stderr.contains("cancelled"), "{stderr}");
+    }
+    assert_eq!(files_in(dir.path()), Vec::<String>::new());
+    assert_eq!(
+        s3.list_keys(&bucket, "").await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        s3.open_multipart_uploads(&bucket).await.unwrap(),
+        Vec::<String>::new()
+    );
+}
