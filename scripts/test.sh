@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --s3
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+# The core's pure parts must keep building for WebAssembly (the Node engine's fallback).
+rustup target add wasm32-unknown-unknown >/dev/null
+cargo build -q -p backstage-backup-core --no-default-features --target wasm32-unknown-unknown
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
