@@ -362,3 +362,63 @@ fn bad_input_gets_one_clear_message_and_exit_2() {
     );
     assert_eq!(json["error"]["code"], "E_INVALID");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_connections_follow_libpq_sslmode() {
+    // Debian's PostgreSQL serves TLS with its snakeoil certificate (CN and SAN: localhost).
+    let (db, _) = TestDb::catalog(10).await.unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let ca = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
+    let url =
+        |host: &str, query: &str| format!("postgresql://postgres@{host}:5432/{}?{query}", db.name);
+    for good in [
+        url("127.0.0.1", "sslmode=require"),
+        url(
+            "localhost",
+            &format!("sslmode=verify-full&sslrootcert={ca}"),
+        ),
+    ] {
+        cli()
+            .args(["backup", "--database-url", &good, "--store"])
+            .arg(store.path())
+            .assert()
+            .success();
+    }
+    // The certificate does not name 127.0.0.1: verify-full must refuse, and say why.
+    cli()
+        .args([
+            "backup",
+            "--database-url",
+            &url(
+                "127.0.0.1",
+                &format!("sslmode=verify-full&sslrootcert={ca}"),
+            ),
+        ])
+        .arg("--store")
+        .arg(store.path())
+        .assert()
+        .code(1)
+        .stderr(contains("certificate not valid for name"))
+        .stderr(contains("check sslmode and sslrootcert"));
+    cli()
+        .args([
+            "backup",
+            "--database-url",
+            &url("localhost", "sslmode=verify-full&sslrootcert=/etc/hostname"),
+        ])
+        .arg("--store")
+        .arg(store.path())
+        .assert()
+        .code(2)
+        .stderr(contains("holds no PEM certificate"));
+    let list = json_of(
+        &cli()
+            .args(["list", "--json", "--store"])
+            .arg(store.path())
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(list.as_array().unwrap().len(), 2);
+}

@@ -6,6 +6,8 @@ pub mod conn;
 pub mod pg_tools;
 #[cfg(feature = "postgres")]
 pub mod session;
+#[cfg(feature = "postgres")]
+mod tls;
 
 use std::path::PathBuf;
 use std::process::Stdio;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use super::conn::ConnectionInfo;
 use crate::error::{Error, ErrorKind, Result};
@@ -14,14 +14,7 @@ const LOCK_CLASS: i32 = 0x0042_424B;
 
 /// Opens a connection, mapping failures to messages that say what to check.
 pub async fn connect(conn: &ConnectionInfo) -> Result<Client> {
-    if let Some(mode) = conn.params.get("sslmode") {
-        if matches!(mode.as_str(), "require" | "verify-ca" | "verify-full") {
-            return Err(Error::invalid(format!(
-                "sslmode={mode} is not supported yet by backstage-backup's own connection; \
-                 use sslmode=prefer or disable on a trusted network"
-            )));
-        }
-    }
+    let (ssl_mode, tls) = super::tls::connector(conn)?;
     let mut config = tokio_postgres::Config::new();
     config
         .host(&conn.host)
@@ -29,12 +22,13 @@ pub async fn connect(conn: &ConnectionInfo) -> Result<Client> {
         .user(&conn.user)
         .dbname(&conn.database)
         .application_name("backstage-backup")
+        .ssl_mode(ssl_mode)
         .connect_timeout(std::time::Duration::from_secs(15));
     if let Some(password) = conn.password() {
         config.password(password);
     }
     let (client, connection) = config
-        .connect(NoTls)
+        .connect(tls)
         .await
         .map_err(|e| connect_error(conn, &e))?;
     tokio::spawn(async move {
@@ -70,9 +64,12 @@ fn connect_error(conn: &ConnectionInfo, err: &tokio_postgres::Error) -> Error {
         detail = format!("{detail}: {inner}");
         source = inner.source();
     }
-    Error::database(format!(
-        "cannot connect to {target} ({detail}); is PostgreSQL running and reachable from here?"
-    ))
+    let hint = if detail.contains("TLS") || detail.contains("certificate") {
+        "check sslmode and sslrootcert (verify-full needs the host name the certificate names)"
+    } else {
+        "is PostgreSQL running and reachable from here?"
+    };
+    Error::database(format!("cannot connect to {target} ({detail}); {hint}"))
 }
 
 /// Maps a query failure.
