@@ -28,6 +28,9 @@ for tool in gzip gunzip sha256sum; do
   command -v "$tool" >/dev/null || apt_install gzip coreutils
 done
 
+# Node (the engine package and, later, the Backstage plugins).
+command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+
 # PostgreSQL: server for the demo and the tests, pg_dump and psql for the tool itself.
 if ! command -v pg_dump >/dev/null || ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
   if command -v apt-get >/dev/null; then apt_install postgresql postgresql-client; fi

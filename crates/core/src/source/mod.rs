@@ -4,6 +4,7 @@
 pub mod app_config;
 pub mod conn;
 pub mod pg_tools;
+mod resolve;
 #[cfg(feature = "postgres")]
 pub mod session;
 #[cfg(feature = "postgres")]
@@ -18,6 +19,7 @@ use tokio::task::JoinHandle;
 
 pub use conn::ConnectionInfo;
 pub use pg_tools::PgTools;
+pub use resolve::{process_env, resolve_database};
 
 use crate::error::{Error, Result};
 

@@ -1,0 +1,382 @@
+//! The Node native engine: a thin napi-rs binding of backstage-backup-core. Each operation runs
+//! off the JS thread (libuv pool, on a shared tokio runtime) and settles its Promise with the
+//! JSON text of `{ok: true, value}` or `{ok: false, error: {code, message}}`; `pkg/index.js` turns the latter
+//! into an `Error` with a stable `code` and converts names to camelCase. Options arrive as JSON
+//! (snake_case), so this layer stays a mirror of the core's option structs.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use backstage_backup_core::backup::{backup, BackupOptions};
+use backstage_backup_core::drill::drill;
+use backstage_backup_core::duration::HumanDuration;
+use backstage_backup_core::health::{health, HealthThresholds};
+use backstage_backup_core::listing::{find_backup_for, list_backups, BackupEntry};
+use backstage_backup_core::manifest::{Trigger, TriggerKind};
+use backstage_backup_core::progress::{Bytes, Phase, Progress};
+use backstage_backup_core::prune::{prune, PruneOptions};
+use backstage_backup_core::restore::{restore, RestoreOptions};
+use backstage_backup_core::retention::RetentionPolicy;
+use backstage_backup_core::source::{process_env, resolve_database, DumpSource};
+use backstage_backup_core::store::{self, Store, StoreLocation};
+use backstage_backup_core::verify::verify_backup;
+use backstage_backup_core::{CancellationToken, Error, Result};
+use napi::bindgen_prelude::{AbortSignal, AsyncTask};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, Task};
+use napi_derive::napi;
+use serde_json::{json, Value};
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime")
+    })
+}
+
+/// Progress events go to JS as JSON strings: `{"phase": …}` or `{"raw", "stored", "total"}`.
+type ProgressFn = ThreadsafeFunction<String, (), String, napi::Status, false>;
+
+struct JsProgress(Option<ProgressFn>);
+
+impl Progress for JsProgress {
+    fn phase(&self, phase: Phase) {
+        if let Some(f) = &self.0 {
+            let event = json!({"phase": phase.as_str()}).to_string();
+            f.call(event, ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    }
+
+    fn bytes(&self, bytes: Bytes) {
+        if let Some(f) = &self.0 {
+            let event = serde_json::to_string(&bytes).expect("bytes serialise");
+            f.call(event, ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Backup(Value),
+    List,
+    Verify(String),
+    Restore(String, Value),
+    Drill(String, Value),
+    Prune(Value),
+    Health(Value),
+}
+
+pub struct OpTask {
+    store: String,
+    level: u32,
+    op: Op,
+    cancel: CancellationToken,
+    progress: Arc<JsProgress>,
+}
+
+fn text<'a>(options: &'a Value, key: &str) -> Option<&'a str> {
+    options.get(key).and_then(Value::as_str)
+}
+
+fn count(options: &Value, key: &str) -> Result<Option<u32>> {
+    match options.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| Error::invalid(format!("{key} must be a whole number"))),
+    }
+}
+
+fn duration(options: &Value, key: &str) -> Result<Option<chrono::Duration>> {
+    text(options, key)
+        .map(|t| t.parse::<HumanDuration>().map(|d| d.0))
+        .transpose()
+}
+
+fn database(options: &Value) -> Result<backstage_backup_core::source::DatabaseSource> {
+    let files: Vec<PathBuf> = options
+        .get("app_config")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(PathBuf::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    resolve_database(
+        text(options, "database_url"),
+        &files,
+        text(options, "plugin").unwrap_or("catalog"),
+        &process_env,
+    )
+}
+
+fn entry_json(entry: &BackupEntry) -> Value {
+    let manifest = entry.manifest.as_ref();
+    json!({
+        "id": entry.id(),
+        "name": entry.data_key(),
+        "status": entry.status,
+        "created_at": entry.created_at(),
+        "bytes": entry.bytes,
+        "entities": manifest.and_then(|m| m.entities.clone()),
+        "verified_at": entry.verified.as_ref().map(|r| r.at),
+        "verified_ok": entry.verified.as_ref().map(|r| r.ok),
+        "drilled_at": entry.drilled.as_ref().map(|r| r.at),
+        "drilled_ok": entry.drilled.as_ref().map(|r| r.ok),
+        "trigger": manifest.map(|m| m.trigger.kind.as_str()),
+        "labels": manifest.map(|m| m.labels.clone()).unwrap_or_default(),
+        "problem": entry.problem,
+    })
+}
+
+fn to_value(value: impl serde::Serialize) -> Result<Value> {
+    serde_json::to_value(value).map_err(|e| Error::internal(e.to_string()))
+}
+
+impl OpTask {
+    async fn open(&self) -> Result<Arc<dyn Store>> {
+        store::open(&StoreLocation::parse(&self.store)?).await
+    }
+
+    async fn run(&self) -> Result<Value> {
+        let progress: Arc<dyn Progress> = self.progress.clone();
+        let cancel = &self.cancel;
+        match &self.op {
+            Op::Backup(options) => {
+                let source = DumpSource::Database(database(options)?);
+                let trigger = Trigger {
+                    kind: TriggerKind::parse(text(options, "trigger").unwrap_or("manual"))?,
+                    by: text(options, "by").map(str::to_string),
+                };
+                let labels = match options.get("labels") {
+                    None | Some(Value::Null) => Default::default(),
+                    Some(v) => serde_json::from_value(v.clone())
+                        .map_err(|_| Error::invalid("labels must be an object of string values"))?,
+                };
+                let opts = BackupOptions {
+                    level: count(options, "level")?.unwrap_or(self.level),
+                    trigger,
+                    labels,
+                    plugin_id: text(options, "plugin_id").map(str::to_string),
+                    threads: count(options, "threads")?.unwrap_or(0) as usize,
+                };
+                let store = self.open().await?;
+                to_value(backup(store.as_ref(), &source, &opts, progress, cancel).await?)
+            }
+            Op::List => {
+                let store = self.open().await?;
+                let entries = list_backups(store.as_ref()).await?;
+                Ok(Value::Array(entries.iter().map(entry_json).collect()))
+            }
+            Op::Verify(selector) => {
+                let store = self.open().await?;
+                let entry = find_backup_for(store.as_ref(), selector, None).await?;
+                to_value(verify_backup(store.as_ref(), &entry, progress.as_ref(), cancel).await?)
+            }
+            Op::Restore(selector, options) => {
+                let target = database(options)?;
+                let store = self.open().await?;
+                let entry =
+                    find_backup_for(store.as_ref(), selector, Some(&target.plugin_id)).await?;
+                let opts = RestoreOptions {
+                    clean: options
+                        .get("clean")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                    safety_backup: options
+                        .get("safety_backup")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(true),
+                };
+                let report = restore(
+                    store.as_ref(),
+                    &entry,
+                    &target.connection,
+                    &opts,
+                    progress,
+                    cancel,
+                )
+                .await?;
+                to_value(report)
+            }
+            Op::Drill(selector, options) => {
+                let server = database(options)?;
+                let store = self.open().await?;
+                let entry = find_backup_for(store.as_ref(), selector, None).await?;
+                to_value(drill(store.as_ref(), &entry, &server.connection, progress, cancel).await?)
+            }
+            Op::Prune(options) => {
+                let policy = RetentionPolicy {
+                    keep_last: count(options, "keep_last")?,
+                    keep_daily: count(options, "keep_daily")?,
+                    keep_weekly: count(options, "keep_weekly")?,
+                    keep_monthly: count(options, "keep_monthly")?,
+                    keep_within: text(options, "keep_within").map(str::parse).transpose()?,
+                };
+                let opts = PruneOptions {
+                    policy,
+                    dry_run: options
+                        .get("dry_run")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                    leftover_grace: duration(options, "grace")?
+                        .unwrap_or_else(|| chrono::Duration::days(1)),
+                };
+                let store = self.open().await?;
+                to_value(prune(store.as_ref(), &opts, chrono::Utc::now()).await?)
+            }
+            Op::Health(options) => {
+                let defaults = HealthThresholds::default();
+                let thresholds = HealthThresholds {
+                    max_age: duration(options, "max_age")?.unwrap_or(defaults.max_age),
+                    verify_max_age: duration(options, "verify_max_age")?
+                        .unwrap_or(defaults.verify_max_age),
+                    drill_max_age: duration(options, "drill_max_age")?
+                        .unwrap_or(defaults.drill_max_age),
+                    ..defaults
+                };
+                let store = self.open().await?;
+                to_value(health(store.as_ref(), &thresholds, chrono::Utc::now()).await)
+            }
+        }
+    }
+}
+
+#[napi]
+impl Task for OpTask {
+    type Output = String;
+    type JsValue = String;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        let outcome = runtime().block_on(self.run());
+        Ok(match outcome {
+            Ok(value) => json!({"ok": true, "value": value}),
+            Err(err) => json!({
+                "ok": false,
+                "error": {"code": err.kind().code(), "message": err.message()},
+            }),
+        }
+        .to_string())
+    }
+
+    fn resolve(&mut self, _env: Env, output: String) -> napi::Result<Self::JsValue> {
+        Ok(output)
+    }
+}
+
+/// The native engine. Construct with the store URL and the default compression level.
+#[napi]
+pub struct NativeEngine {
+    store: String,
+    level: u32,
+}
+
+fn parse(json_text: Option<String>) -> napi::Result<Value> {
+    match json_text {
+        None => Ok(json!({})),
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| napi::Error::from_reason(format!("options are not JSON: {e}"))),
+    }
+}
+
+#[napi]
+impl NativeEngine {
+    #[napi(constructor)]
+    pub fn new(store: String, level: u32) -> Self {
+        NativeEngine { store, level }
+    }
+
+    fn task(
+        &self,
+        op: Op,
+        progress: Option<ProgressFn>,
+        signal: Option<AbortSignal>,
+    ) -> AsyncTask<OpTask> {
+        let cancel = CancellationToken::new();
+        if let Some(signal) = &signal {
+            let token = cancel.clone();
+            signal.on_abort(move || token.cancel());
+        }
+        AsyncTask::with_optional_signal(
+            OpTask {
+                store: self.store.clone(),
+                level: self.level,
+                op,
+                cancel,
+                progress: Arc::new(JsProgress(progress)),
+            },
+            signal,
+        )
+    }
+
+    /// Takes a backup; options JSON: database_url, app_config, plugin, trigger, by, labels, level, threads.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn backup(
+        &self,
+        options: Option<String>,
+        on_progress: Option<ProgressFn>,
+        signal: Option<AbortSignal>,
+    ) -> napi::Result<AsyncTask<OpTask>> {
+        Ok(self.task(Op::Backup(parse(options)?), on_progress, signal))
+    }
+
+    /// Lists backups, newest first.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn list(&self) -> AsyncTask<OpTask> {
+        self.task(Op::List, None, None)
+    }
+
+    /// Verifies a backup (`latest` or an id).
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn verify(
+        &self,
+        selector: String,
+        on_progress: Option<ProgressFn>,
+        signal: Option<AbortSignal>,
+    ) -> AsyncTask<OpTask> {
+        self.task(Op::Verify(selector), on_progress, signal)
+    }
+
+    /// Restores a backup; options JSON: database_url, app_config, plugin, clean, safety_backup.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn restore(
+        &self,
+        selector: String,
+        options: Option<String>,
+        on_progress: Option<ProgressFn>,
+        signal: Option<AbortSignal>,
+    ) -> napi::Result<AsyncTask<OpTask>> {
+        Ok(self.task(Op::Restore(selector, parse(options)?), on_progress, signal))
+    }
+
+    /// Restore drill into a scratch database; options JSON: database_url (the server).
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn drill(
+        &self,
+        selector: String,
+        options: Option<String>,
+        signal: Option<AbortSignal>,
+    ) -> napi::Result<AsyncTask<OpTask>> {
+        Ok(self.task(Op::Drill(selector, parse(options)?), None, signal))
+    }
+
+    /// Applies a retention policy; options JSON: keep_last, keep_daily, keep_weekly, keep_monthly, keep_within, dry_run, grace.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn prune(&self, options: Option<String>) -> napi::Result<AsyncTask<OpTask>> {
+        Ok(self.task(Op::Prune(parse(options)?), None, None))
+    }
+
+    /// Health report; options JSON: max_age, verify_max_age, drill_max_age.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn health(&self, options: Option<String>) -> napi::Result<AsyncTask<OpTask>> {
+        Ok(self.task(Op::Health(parse(options)?), None, None))
+    }
+}
