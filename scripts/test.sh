@@ -14,6 +14,7 @@ status=0
 cargo test --workspace --no-fail-fast 2>&1 | tee "$log" || status=$?
 # The Node engine: `npm install` builds the native addon from source, then node's test runner.
 npm install --no-audit --no-fund
+cargo build -q -p backstage-backup-cli -p backstage-catalog-fixture -p backstage-backup-testkit --bins
 npm test 2>&1 | tee -a "$log" || status=$?
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      /^# pass / { p += $3 } /^# fail / { f += $3 }
