@@ -47,6 +47,27 @@ pub fn report_error(err: &Error, json: bool) -> ExitCode {
     ExitCode::from(exit_code(err.kind()))
 }
 
+/// Prints a command's outcome (its report as JSON or for people, or its error) and picks the
+/// exit code: `code` maps a finished report to one (a failed verify is still a report).
+pub fn finish<T: serde::Serialize>(
+    result: backstage_backup_core::Result<T>,
+    json: bool,
+    describe: impl Fn(&T) -> String,
+    code: impl Fn(&T) -> u8,
+) -> ExitCode {
+    match result {
+        Ok(report) => {
+            if json {
+                print_json(&report);
+            } else {
+                print(&describe(&report));
+            }
+            ExitCode::from(code(&report))
+        }
+        Err(err) => report_error(&err, json),
+    }
+}
+
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut value = bytes as f64;

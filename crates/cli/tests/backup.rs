@@ -73,15 +73,7 @@ async fn backup_round_trips_through_the_runbooks_restore() {
         .assert()
         .success()
         .stdout(contains("OK backstage-"));
-    let list = json_of(
-        &cli()
-            .args(["list", "--json", "--store"])
-            .arg(store.path())
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let list = list_json(store.path());
     assert_eq!(list[0]["id"], manifest["id"]);
     assert_eq!(list[0]["status"], "complete");
     assert_eq!(list[0]["entities"], manifest["entities"]);
@@ -191,15 +183,7 @@ async fn verify_catches_a_flipped_byte_a_truncated_object_and_a_truncated_dump()
     );
 
     // list shows the failed verifications.
-    let list = json_of(
-        &cli()
-            .args(["list", "--json", "--store"])
-            .arg(store.path())
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let list = list_json(store.path());
     assert_eq!(list.as_array().unwrap().len(), 3);
     assert!(
         list.as_array()

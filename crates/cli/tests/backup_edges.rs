@@ -118,15 +118,7 @@ async fn a_runbook_backup_lists_as_legacy_verifies_and_a_truncated_one_fails() {
         .status()
         .unwrap();
     assert!(status.success());
-    let list = json_of(
-        &cli()
-            .args(["list", "--json", "--store"])
-            .arg(store.path())
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let list = list_json(store.path());
     assert_eq!(list[0]["status"], "legacy");
     cli()
         .args(["verify", "latest", "--store"])
@@ -180,15 +172,7 @@ async fn a_backup_killed_mid_way_is_never_listed_complete_and_the_next_run_clear
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let list = json_of(
-        &cli()
-            .args(["list", "--json", "--store"])
-            .arg(store.path())
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let list = list_json(store.path());
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list[0]["status"], "incomplete");
     cli()
@@ -202,15 +186,7 @@ async fn a_backup_killed_mid_way_is_never_listed_complete_and_the_next_run_clear
         .arg(store.path())
         .assert()
         .success();
-    let list = json_of(
-        &cli()
-            .args(["list", "--json", "--store"])
-            .arg(store.path())
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let list = list_json(store.path());
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list[0]["status"], "complete");
     assert!(
@@ -249,15 +225,7 @@ async fn an_existing_dump_is_backed_up_from_a_file_or_stdin_but_only_when_comple
         .write_stdin(out.stdout.clone())
         .assert()
         .success();
-    let list = json_of(
-        &cli()
-            .args(["list", "--json", "--store"])
-            .arg(&store)
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let list = list_json(&store);
     assert_eq!(list.as_array().unwrap().len(), 2);
     let half = &out.stdout[..out.stdout.len() / 2];
     cli()
@@ -267,15 +235,7 @@ async fn an_existing_dump_is_backed_up_from_a_file_or_stdin_but_only_when_comple
         .assert()
         .code(1)
         .stderr(contains("not a complete plain-format dump"));
-    let list = json_of(
-        &cli()
-            .args(["list", "--json", "--store"])
-            .arg(&store)
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let list = list_json(&store);
     assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
 }
 
@@ -411,14 +371,6 @@ async fn tls_connections_follow_libpq_sslmode() {
         .assert()
         .code(2)
         .stderr(contains("holds no PEM certificate"));
-    let list = json_of(
-        &cli()
-            .args(["list", "--json", "--store"])
-            .arg(store.path())
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let list = list_json(store.path());
     assert_eq!(list.as_array().unwrap().len(), 2);
 }

@@ -114,14 +114,7 @@ async fn restore_round_trip_refusal_clean_and_safety_backup() {
         .success()
         .stdout(contains("safety backup"));
     assert_eq!(fingerprint(&other).await, fingerprint(&source).await);
-    let list = json_of(
-        &cli()
-            .args(["list", "--json", "--store", store])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let list = list_json(store);
     let safety: Vec<_> = list
         .as_array()
         .unwrap()
@@ -433,15 +426,7 @@ async fn two_concurrent_backups_of_one_database_one_wins_one_fails_fast() {
     );
     let loser = if a.status.code() == Some(5) { &a } else { &b };
     assert!(String::from_utf8_lossy(&loser.stderr).contains("already running"));
-    let list = json_of(
-        &cli()
-            .args(["list", "--json", "--store"])
-            .arg(dir.path())
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let list = list_json(dir.path());
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["status"], "complete");
 }

@@ -56,17 +56,17 @@ pub async fn find_leftovers(
         }
         if apply {
             // The marker goes last, so an interrupted clean-up is still seen as incomplete.
-            for part in [
-                Part::Data,
-                Part::Sidecar,
-                Part::VerifyRecord,
-                Part::DrillRecord,
-                Part::Marker,
-            ] {
-                store.delete(&entry.name.key(part)).await?;
-            }
+            delete_parts(store, &entry.name, &Part::DELETION_ORDER).await?;
         }
         cleared.removed_backups.push(entry.id());
     }
     Ok(cleared)
+}
+
+/// Deletes a backup's objects in the order given (`Part::DELETION_ORDER` for a whole backup).
+pub async fn delete_parts(store: &dyn Store, name: &BackupName, parts: &[Part]) -> Result<()> {
+    for part in parts {
+        store.delete(&name.key(*part)).await?;
+    }
+    Ok(())
 }

@@ -79,6 +79,27 @@ impl BackupEntry {
             .unwrap_or(self.name.taken_at)
     }
 
+    /// The shape `list --json` and the JS engine show: `{id, name, status, created_at, bytes,
+    /// entities, verified_at, verified_ok, drilled_at, drilled_ok, trigger, labels, problem}`.
+    pub fn summary(&self) -> serde_json::Value {
+        let manifest = self.manifest.as_ref();
+        serde_json::json!({
+            "id": self.id(),
+            "name": self.data_key(),
+            "status": self.status,
+            "created_at": self.created_at(),
+            "bytes": self.bytes,
+            "entities": manifest.and_then(|m| m.entities.clone()),
+            "verified_at": self.verified.as_ref().map(|r| r.at),
+            "verified_ok": self.verified.as_ref().map(|r| r.ok),
+            "drilled_at": self.drilled.as_ref().map(|r| r.at),
+            "drilled_ok": self.drilled.as_ref().map(|r| r.ok),
+            "trigger": manifest.map(|m| m.trigger.kind.as_str()),
+            "labels": manifest.map(|m| m.labels.clone()).unwrap_or_default(),
+            "problem": self.problem,
+        })
+    }
+
     /// Complete or legacy: something that can be verified and restored.
     pub fn is_usable(&self) -> bool {
         self.status != BackupStatus::Incomplete

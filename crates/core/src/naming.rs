@@ -37,6 +37,17 @@ impl Part {
         Part::DrillRecord,
     ];
 
+    /// The order a backup is deleted in: manifest first (from then on it lists as incomplete,
+    /// never as good), the marker last (so a half-deleted backup still shows as unfinished).
+    pub const DELETION_ORDER: [Part; 6] = [
+        Part::Manifest,
+        Part::Data,
+        Part::Sidecar,
+        Part::VerifyRecord,
+        Part::DrillRecord,
+        Part::Marker,
+    ];
+
     fn suffix(self) -> &'static str {
         match self {
             Part::Data => "",

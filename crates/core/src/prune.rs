@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::leftovers::{find_leftovers, Leftovers};
+use crate::leftovers::{delete_parts, find_leftovers, Leftovers};
 use crate::listing::{list_backups, BackupStatus};
 use crate::naming::Part;
 use crate::retention::{plan, Candidate, Decision, RetentionPolicy};
@@ -81,16 +81,7 @@ async fn run(store: &dyn Store, options: &PruneOptions, now: DateTime<Utc>) -> R
             .expect("decisions come from these entries");
         if !options.dry_run {
             // Manifest first: from here on the backup lists as incomplete, never as good.
-            for part in [
-                Part::Manifest,
-                Part::Data,
-                Part::Sidecar,
-                Part::VerifyRecord,
-                Part::DrillRecord,
-                Part::Marker,
-            ] {
-                store.delete(&entry.name.key(part)).await?;
-            }
+            delete_parts(store, &entry.name, &Part::DELETION_ORDER).await?;
         }
         freed_bytes += entry.bytes.unwrap_or(0);
         deleted.push(decision.id.clone());

@@ -118,25 +118,6 @@ fn database(options: &Value) -> Result<backstage_backup_core::source::DatabaseSo
     )
 }
 
-fn entry_json(entry: &BackupEntry) -> Value {
-    let manifest = entry.manifest.as_ref();
-    json!({
-        "id": entry.id(),
-        "name": entry.data_key(),
-        "status": entry.status,
-        "created_at": entry.created_at(),
-        "bytes": entry.bytes,
-        "entities": manifest.and_then(|m| m.entities.clone()),
-        "verified_at": entry.verified.as_ref().map(|r| r.at),
-        "verified_ok": entry.verified.as_ref().map(|r| r.ok),
-        "drilled_at": entry.drilled.as_ref().map(|r| r.at),
-        "drilled_ok": entry.drilled.as_ref().map(|r| r.ok),
-        "trigger": manifest.map(|m| m.trigger.kind.as_str()),
-        "labels": manifest.map(|m| m.labels.clone()).unwrap_or_default(),
-        "problem": entry.problem,
-    })
-}
-
 fn to_value(value: impl serde::Serialize) -> Result<Value> {
     serde_json::to_value(value).map_err(|e| Error::internal(e.to_string()))
 }
@@ -174,7 +155,9 @@ impl OpTask {
             Op::List => {
                 let store = self.open().await?;
                 let entries = list_backups(store.as_ref()).await?;
-                Ok(Value::Array(entries.iter().map(entry_json).collect()))
+                Ok(Value::Array(
+                    entries.iter().map(BackupEntry::summary).collect(),
+                ))
             }
             Op::Verify(selector) => {
                 let store = self.open().await?;

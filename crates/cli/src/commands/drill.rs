@@ -5,26 +5,18 @@ use backstage_backup_core::drill::{drill, DrillReport};
 use backstage_backup_core::{CancellationToken, ErrorKind, Result};
 
 use crate::args::DrillArgs;
-use crate::output::{exit_code, print, print_json, report_error};
+use crate::output::{exit_code, finish};
 use crate::progress_bar::TerminalProgress;
 
 pub async fn run(args: DrillArgs, cancel: &CancellationToken) -> ExitCode {
     let json = args.output.json;
-    match execute(&args, cancel).await {
-        Ok(report) => {
-            if json {
-                print_json(&report);
-            } else {
-                print(&describe(&report));
-            }
-            if report.ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(exit_code(ErrorKind::Integrity))
-            }
+    finish(execute(&args, cancel).await, json, describe, |r| {
+        if r.ok {
+            0
+        } else {
+            exit_code(ErrorKind::Integrity)
         }
-        Err(err) => report_error(&err, json),
-    }
+    })
 }
 
 fn describe(report: &DrillReport) -> String {

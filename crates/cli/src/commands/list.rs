@@ -3,7 +3,6 @@ use std::process::ExitCode;
 use backstage_backup_core::listing::{list_backups, BackupEntry};
 use backstage_backup_core::Result;
 use chrono::Utc;
-use serde_json::json;
 
 use crate::args::ListArgs;
 use crate::output::{human_age, human_bytes, print, print_json, report_error};
@@ -14,27 +13,6 @@ pub async fn run(args: ListArgs) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => report_error(&err, json),
     }
-}
-
-/// The `--json` shape promised in the design: `{id, name, status, created_at, bytes, entities,
-/// verified_at, drilled_at, trigger}`, plus the outcomes and labels.
-pub fn entry_json(entry: &BackupEntry) -> serde_json::Value {
-    let manifest = entry.manifest.as_ref();
-    json!({
-        "id": entry.id(),
-        "name": entry.data_key(),
-        "status": entry.status,
-        "created_at": entry.created_at(),
-        "bytes": entry.bytes,
-        "entities": manifest.and_then(|m| m.entities.clone()),
-        "verified_at": entry.verified.as_ref().map(|r| r.at),
-        "verified_ok": entry.verified.as_ref().map(|r| r.ok),
-        "drilled_at": entry.drilled.as_ref().map(|r| r.at),
-        "drilled_ok": entry.drilled.as_ref().map(|r| r.ok),
-        "trigger": manifest.map(|m| m.trigger.kind.as_str()),
-        "labels": manifest.map(|m| m.labels.clone()).unwrap_or_default(),
-        "problem": entry.problem,
-    })
 }
 
 fn mark(record: Option<&backstage_backup_core::listing::Record>) -> &'static str {
@@ -49,7 +27,7 @@ async fn execute(args: ListArgs) -> Result<()> {
     let store = super::open_store(&args.store.store).await?;
     let entries = list_backups(store.as_ref()).await?;
     if args.output.json {
-        print_json(&entries.iter().map(entry_json).collect::<Vec<_>>());
+        print_json(&entries.iter().map(BackupEntry::summary).collect::<Vec<_>>());
         return Ok(());
     }
     if entries.is_empty() {

@@ -7,21 +7,11 @@ use backstage_backup_core::Result;
 use chrono::Utc;
 
 use crate::args::PruneArgs;
-use crate::output::{human_bytes, print, print_json, report_error};
+use crate::output::{finish, human_bytes};
 
 pub async fn run(args: PruneArgs) -> ExitCode {
     let json = args.output.json;
-    match execute(&args).await {
-        Ok(report) => {
-            if json {
-                print_json(&report);
-            } else {
-                print(&describe(&report));
-            }
-            ExitCode::SUCCESS
-        }
-        Err(err) => report_error(&err, json),
-    }
+    finish(execute(&args).await, json, describe, |_| 0)
 }
 
 fn describe(report: &PruneReport) -> String {

@@ -6,22 +6,12 @@ use backstage_backup_core::restore::{restore, RestoreOptions, RestoreReport};
 use backstage_backup_core::{CancellationToken, Error, ErrorKind, Result};
 
 use crate::args::RestoreArgs;
-use crate::output::{print, print_json, report_error};
+use crate::output::finish;
 use crate::progress_bar::TerminalProgress;
 
 pub async fn run(args: RestoreArgs, cancel: &CancellationToken) -> ExitCode {
     let json = args.output.json;
-    match execute(&args, cancel).await {
-        Ok(report) => {
-            if json {
-                print_json(&report);
-            } else {
-                print(&describe(&report));
-            }
-            ExitCode::SUCCESS
-        }
-        Err(err) => report_error(&err, json),
-    }
+    finish(execute(&args, cancel).await, json, describe, |_| 0)
 }
 
 fn describe(report: &RestoreReport) -> String {

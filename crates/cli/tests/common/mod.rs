@@ -59,6 +59,19 @@ pub fn json_of(output: &[u8]) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(output)))
 }
 
+/// `backstage-backup list --json --store STORE` (a local store).
+pub fn list_json(store: impl AsRef<std::ffi::OsStr>) -> serde_json::Value {
+    json_of(
+        &cli()
+            .args(["list", "--json", "--store"])
+            .arg(store)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    )
+}
+
 /// Every user table's row count and an order-independent hash of its rows.
 pub async fn fingerprint(db: &TestDb) -> BTreeMap<String, (i64, String)> {
     let client = db.client().await.unwrap();
