@@ -498,3 +498,68 @@ async fn health_reaches_every_exit_code() {
         .code(3)
         .stdout(contains("UNKNOWN"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_mode_backs_up_and_cleanly_restores_only_the_plugins_own_schema() {
+    // Backstage's `pluginDivisionMode: schema`: every plugin in one database, one schema each.
+    let db = TestDb::empty().await.unwrap();
+    let client = db.client().await.unwrap();
+    client
+        .batch_execute(
+            "CREATE SCHEMA catalog; CREATE TABLE catalog.final_entities (entity_id text PRIMARY KEY, final_entity text); \
+             INSERT INTO catalog.final_entities VALUES ('a', '{\"kind\":\"Component\"}'), ('b', '{\"kind\":\"API\"}'); \
+             CREATE SCHEMA scaffolder; CREATE TABLE scaffolder.tasks (id int); INSERT INTO scaffolder.tasks VALUES (1);",
+        )
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("app-config.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "backend:\n  database:\n    client: pg\n    pluginDivisionMode: schema\n    connection:\n      host: 127.0.0.1\n      user: postgres\n      database: {}\n",
+            db.name
+        ),
+    )
+    .unwrap();
+    let store = dir.path().join("backups");
+    let manifest = json_of(
+        &cli()
+            .args(["backup", "--json", "--app-config"])
+            .arg(&config)
+            .arg("--store")
+            .arg(&store)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(manifest["database"]["schema"], "catalog");
+    assert_eq!(
+        manifest["entities"],
+        serde_json::json!({"api": 1, "component": 1})
+    );
+
+    // Later: the catalog loses a row, the scaffolder gains one.
+    client
+        .batch_execute("DELETE FROM catalog.final_entities WHERE entity_id = 'b'; INSERT INTO scaffolder.tasks VALUES (2);")
+        .await
+        .unwrap();
+    cli()
+        .args(["restore", "latest", "--yes", "--clean", "--app-config"])
+        .arg(&config)
+        .arg("--store")
+        .arg(&store)
+        .assert()
+        .success();
+    let count = |sql: &'static str| {
+        let client = &client;
+        async move { client.query_one(sql, &[]).await.unwrap().get::<_, i64>(0) }
+    };
+    assert_eq!(
+        count("SELECT count(*) FROM catalog.final_entities").await,
+        2
+    );
+    // The other plugin's schema was not touched by the clean restore.
+    assert_eq!(count("SELECT count(*) FROM scaffolder.tasks").await, 2);
+}

@@ -59,28 +59,34 @@ pub struct RestoreReport {
     pub expected_entities: Option<BTreeMap<String, u64>>,
 }
 
-/// Tables, views and sequences outside the system schemas.
-async fn user_relations(client: &tokio_postgres::Client) -> Result<i64> {
+/// Tables, views and sequences outside the system schemas; only in `schema` when given
+/// (Backstage's schema division mode keeps every plugin in one database).
+async fn user_relations(client: &tokio_postgres::Client, schema: Option<&str>) -> Result<i64> {
     let row = client
         .query_one(
             "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') \
              AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-             AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'",
-            &[],
+             AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%' \
+             AND ($1::text IS NULL OR n.nspname = $1)",
+            &[&schema],
         )
         .await
         .map_err(|e| query_error("inspecting the target database", e))?;
     Ok(row.get(0))
 }
 
-async fn user_schemas(client: &tokio_postgres::Client) -> Result<Vec<String>> {
+/// The schemas a clean restore drops: only the plugin's own in schema mode, else all of them.
+async fn user_schemas(
+    client: &tokio_postgres::Client,
+    schema: Option<&str>,
+) -> Result<Vec<String>> {
     let rows = client
         .query(
             "SELECT quote_ident(nspname) FROM pg_namespace WHERE nspname NOT IN \
              ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg_toast%' \
-             AND nspname NOT LIKE 'pg_temp%' ORDER BY 1",
-            &[],
+             AND nspname NOT LIKE 'pg_temp%' AND ($1::text IS NULL OR nspname = $1) ORDER BY 1",
+            &[&schema],
         )
         .await
         .map_err(|e| query_error("listing schemas of the target database", e))?;
@@ -130,7 +136,7 @@ pub async fn restore(
     let expected = expectations(store, entry).await?;
     let created_database = ensure_database(target).await?;
     let client = connect(target).await?;
-    let occupied = user_relations(&client).await?;
+    let occupied = user_relations(&client, target.schema.as_deref()).await?;
     if occupied > 0 && !options.clean {
         return Err(Error::new(
             ErrorKind::AlreadyExists,
@@ -163,7 +169,7 @@ pub async fn restore(
     let tools =
         pg_tools::find(server_major).map_err(|e| e.context(format!("server {server_version}")))?;
     let schemas = if occupied > 0 {
-        user_schemas(&client).await?
+        user_schemas(&client, target.schema.as_deref()).await?
     } else {
         Vec::new()
     };
@@ -273,7 +279,8 @@ async fn load(
     for schema in schemas {
         prelude.push_str(&format!("DROP SCHEMA {schema} CASCADE;\n"));
     }
-    if !schemas.is_empty() {
+    // A whole-database dump expects `public` to exist; a schema-mode dump creates its own.
+    if !schemas.is_empty() && target.schema.is_none() {
         prelude.push_str("CREATE SCHEMA public;\n");
     }
     let verdict = match stdin.write_all(prelude.as_bytes()) {
