@@ -272,9 +272,11 @@ async fn load(
         text
     });
 
-    // Notices (e.g. DROP … CASCADE's) would crowd the real error out of what psql prints.
+    // Notices (e.g. DROP … CASCADE's) would crowd the real error out of what psql prints. A
+    // running Backstage holding locks makes the restore fail after a minute, not hang.
     let mut prelude = String::from(
-        "SET client_min_messages = warning;\nBEGIN;\nSET LOCAL maintenance_work_mem = '256MB';\n",
+        "SET client_min_messages = warning;\nBEGIN;\nSET LOCAL maintenance_work_mem = '256MB';\n\
+         SET LOCAL lock_timeout = '60s';\n",
     );
     for schema in schemas {
         prelude.push_str(&format!("DROP SCHEMA {schema} CASCADE;\n"));
