@@ -127,7 +127,11 @@ test('errors carry stable codes', async () => {
   } finally {
     holder.kill('SIGKILL');
     // The server-side session outlives its client while pg_sleep runs: end it, freeing the lock.
-    psql(admin, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND classid = 4342347`);
+    psql(
+      admin,
+      `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND classid = 4342347 ` +
+        `AND database = (SELECT oid FROM pg_database WHERE datname = '${catalog}')`,
+    );
   }
 });
 
