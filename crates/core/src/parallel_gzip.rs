@@ -116,7 +116,8 @@ impl ParallelCompressor {
             ready: BTreeMap::new(),
             out: GZIP_HEADER.to_vec(),
             workers,
-            max_in_flight: 2 * threads as u64 + 1,
+            // Enough to keep every worker busy while one block is being read; more only costs memory.
+            max_in_flight: threads as u64 + 2,
             failed: None,
         }
     }

@@ -24,12 +24,13 @@ use super::location::{S3Location, ServerSideEncryption};
 use super::{ObjectMeta, ObjectReader, PendingUpload, Store, Upload};
 use crate::error::{Error, Result};
 
-/// First parts are 8 MiB; the size doubles every 1,000 parts (8 MiB × 1,000 × (2¹⁰ − 1) ≈ 8 TiB
-/// within 10,000 parts, above S3's 5 TiB object limit).
-const FIRST_PART_SIZE: usize = 8 << 20;
+/// First parts are 6 MiB (S3's minimum is 5); the size doubles every 1,000 parts
+/// (6 MiB × 1,000 × (2¹⁰ − 1) ≈ 5.9 TiB within 10,000 parts, above S3's 5 TiB object limit).
+/// Small parts keep memory low: a part is buffered whole, and two are in flight.
+const FIRST_PART_SIZE: usize = 6 << 20;
 const PARTS_PER_SIZE_STEP: i32 = 1000;
 /// Parts uploading at once: enough to hide latency, few enough to keep memory bounded.
-const MAX_PARTS_IN_FLIGHT: usize = 3;
+const MAX_PARTS_IN_FLIGHT: usize = 2;
 
 pub fn part_size(part_number: i32) -> usize {
     let step = ((part_number.max(1) - 1) / PARTS_PER_SIZE_STEP).min(9) as u32;
@@ -534,7 +535,7 @@ mod tests {
         let total: u128 = (1..=10_000).map(|n| part_size(n) as u128).sum();
         assert!(total > 5 * (1u128 << 40), "{total}");
         assert!(part_size(10_000) <= 5 << 30);
-        assert_eq!(part_size(1), 8 << 20);
-        assert_eq!(part_size(1001), 16 << 20);
+        assert_eq!(part_size(1), 6 << 20);
+        assert_eq!(part_size(1001), 12 << 20);
     }
 }
