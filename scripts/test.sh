@@ -12,6 +12,8 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 cargo test --workspace --no-fail-fast 2>&1 | tee "$log" || status=$?
+# A short bounded run of every fuzzer (nightly + cargo-fuzz; `fuzz/run.sh 600` for a longer one).
+FUZZ_TARGET_DIR="$HOME/.cache/backstage-backup/fuzz-target" fuzz/run.sh 10 || status=$?
 # The Node engine: `npm install` builds the native addon from source, then node's test runner.
 npm install --no-audit --no-fund
 cargo build -q -p backstage-backup-cli -p backstage-catalog-fixture -p backstage-backup-testkit --bins

@@ -143,12 +143,28 @@ impl Manifest {
             })?;
         if major > 1 {
             return Err(Error::invalid(format!(
-                "manifest format {format} is newer than this tool understands ({FORMAT_V1}); \
-                 upgrade backstage-backup to read it"
+                "manifest format {} is newer than this tool understands ({FORMAT_V1}); \
+                 upgrade backstage-backup to read it",
+                crate::naming::printable(format)
             )));
         }
-        serde_json::from_value(value)
-            .map_err(|e| Error::integrity(format!("manifest does not match {FORMAT_V1}: {e}")))
+        // serde's messages quote the offending value (an unknown variant as it was written).
+        let manifest: Manifest = serde_json::from_value(value).map_err(|e| {
+            Error::integrity(format!(
+                "manifest does not match {FORMAT_V1}: {}",
+                crate::naming::printable(&e.to_string())
+            ))
+        })?;
+        // What is read must be writable and readable again: deeply nested unknown fields grow
+        // many times over when written back indented.
+        let written = manifest.to_json().len();
+        if written > MAX_MANIFEST_BYTES {
+            return Err(Error::integrity(format!(
+                "manifest is {written} bytes when written out, over the {MAX_MANIFEST_BYTES}-byte \
+                 limit: it is not a backstage-backup manifest"
+            )));
+        }
+        Ok(manifest)
     }
 
     pub fn to_json(&self) -> Vec<u8> {

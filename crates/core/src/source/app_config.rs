@@ -39,10 +39,12 @@ pub fn load(files: &[PathBuf], env: &dyn Fn(&str) -> Option<String>) -> Result<V
         let text = std::fs::read_to_string(file).map_err(|e| {
             Error::invalid(format!("cannot read app-config {}: {e}", file.display()))
         })?;
+        // serde_yaml's messages can quote the file (a duplicate key as it was written).
         let parsed: Value = serde_yaml::from_str(&text).map_err(|e| {
             Error::invalid(format!(
-                "app-config {} is not valid YAML: {e}",
-                file.display()
+                "app-config {} is not valid YAML: {}",
+                file.display(),
+                printable(&e.to_string())
             ))
         })?;
         let dir = file.parent().unwrap_or(Path::new("."));
@@ -198,6 +200,21 @@ fn overlay(mut conn: ConnectionInfo, map: &Value) -> Result<ConnectionInfo> {
     Ok(conn)
 }
 
+fn read_capped(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(std::io::Error::other(format!(
+            "over {} MiB; is it the right file?",
+            MAX_CONFIG_BYTES >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| std::io::Error::other("not UTF-8 text"))
+}
+
 fn merge(base: &mut Value, top: Value) {
     match (base, top) {
         (Value::Mapping(base), Value::Mapping(top)) => {
@@ -241,8 +258,13 @@ fn substitute(
                             .as_str()
                             .ok_or_else(|| Error::invalid("$file takes a path"))?;
                         let path = dir.join(rel);
-                        let text = std::fs::read_to_string(&path).map_err(|e| {
-                            Error::invalid(format!("$file {}: {e}", path.display()))
+                        // Capped like the config files themselves: `$file: /dev/zero` must
+                        // fail, not exhaust memory.
+                        let text = read_capped(&path).map_err(|e| {
+                            Error::invalid(format!(
+                                "$file {}: {e}",
+                                printable(&path.display().to_string())
+                            ))
                         })?;
                         return Ok(Some(Value::String(text.trim_end_matches('\n').to_string())));
                     }
@@ -381,6 +403,19 @@ mod tests {
         let db = plugin_database(&config, "catalog").unwrap();
         assert_eq!(db.connection.host, "envhost");
         assert_eq!(db.connection.password(), Some("from-file"));
+    }
+
+    #[test]
+    fn an_endless_file_value_is_refused_not_read_forever() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app-config.yaml");
+        std::fs::write(
+            &path,
+            "backend:\n  database:\n    connection:\n      password: {$file: /dev/zero}\n",
+        )
+        .unwrap();
+        let err = load(&[path], &|_| None).unwrap_err();
+        assert!(err.message().contains("over 4 MiB"), "{err}");
     }
 
     #[test]

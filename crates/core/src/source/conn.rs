@@ -74,11 +74,14 @@ impl ConnectionInfo {
                 printable(url.scheme())
             )));
         }
+        // As a form value: keep '+' and '&' literal, so only %XX escapes are decoded.
         let decode = |s: &str| -> Result<String> {
-            url::form_urlencoded::parse(format!("v={}", s.replace('+', "%2B")).as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .ok_or_else(|| Error::invalid("the database URL has a bad escape"))
+            url::form_urlencoded::parse(
+                format!("v={}", s.replace('+', "%2B").replace('&', "%26")).as_bytes(),
+            )
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .ok_or_else(|| Error::invalid("the database URL has a bad escape"))
         };
         let mut info = ConnectionInfo::new(
             url.host_str().unwrap_or(""),

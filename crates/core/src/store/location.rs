@@ -48,6 +48,9 @@ impl StoreLocation {
                     "file:// needs a path, e.g. file:///var/backups/backstage",
                 ));
             }
+            if rest.chars().any(char::is_control) {
+                return Err(Error::invalid("the store path contains control characters"));
+            }
             return Ok(StoreLocation::Local(PathBuf::from(rest)));
         }
         if text.starts_with("s3://") {
@@ -119,15 +122,29 @@ fn parse_s3(text: &str) -> Result<S3Location> {
             printable(&prefix)
         )));
     }
+    // Decoding can make separators (`%2F`) and so new empty, '.' or '..' segments: check again.
+    let prefix = percent_decode(&prefix)?;
+    if !prefix.is_empty() && prefix.split('/').any(|seg| matches!(seg, "" | "." | "..")) {
+        return Err(Error::invalid(format!(
+            "the S3 prefix '{}' has empty, '.' or '..' segments",
+            printable(&prefix)
+        )));
+    }
     let mut loc = S3Location {
         bucket,
-        prefix: percent_decode(&prefix)?,
+        prefix,
         ..Default::default()
     };
     let mut kms_key_id = None;
     let mut sse = None;
     for (name, value) in url.query_pairs() {
         let value = value.to_string();
+        if value.chars().any(char::is_control) {
+            return Err(Error::invalid(format!(
+                "the s3:// URL parameter '{}' contains control characters",
+                printable(&name)
+            )));
+        }
         match name.as_ref() {
             "region" => loc.region = Some(non_empty(&name, value)?),
             "endpoint" => {
@@ -207,7 +224,10 @@ fn non_empty(name: &str, value: String) -> Result<String> {
 
 fn percent_decode(text: &str) -> Result<String> {
     let bytes: Vec<u8> =
-        url::form_urlencoded::parse(format!("x={}", text.replace('+', "%2B")).as_bytes())
+        // As a form value: keep '+' and '&' literal, so only %XX escapes are decoded.
+        url::form_urlencoded::parse(
+            format!("x={}", text.replace('+', "%2B").replace('&', "%26")).as_bytes(),
+        )
             .next()
             .map(|(_, v)| v.into_owned().into_bytes())
             .unwrap_or_default();

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::manifest::Digest;
+use crate::naming::printable;
 use crate::pipeline::DigestCounter;
 
 /// pg_dump's last comment in a plain dump.
@@ -160,14 +161,16 @@ pub struct Expectations {
     pub sidecar_sha256: Option<String>,
 }
 
-/// Compares a finished check with what was recorded; lists every mismatch.
+/// Compares a finished check with what was recorded; lists every mismatch. The recorded hashes
+/// come from a manifest or sidecar that may have been tampered with: shown printable only.
 pub fn problems(check: &StreamCheck, expected: &Expectations) -> Vec<String> {
     let mut found = Vec::new();
     if let Some(want) = &expected.compressed {
         if want.sha256 != check.compressed.sha256 {
             found.push(format!(
                 "SHA-256 of the stored object is {} but the manifest says {}",
-                check.compressed.sha256, want.sha256
+                check.compressed.sha256,
+                printable(&want.sha256)
             ));
         }
         if want.bytes != check.compressed.bytes {
@@ -180,8 +183,9 @@ pub fn problems(check: &StreamCheck, expected: &Expectations) -> Vec<String> {
     if let Some(want) = &expected.sidecar_sha256 {
         if *want != check.compressed.sha256 {
             found.push(format!(
-                "SHA-256 of the stored object is {} but the .sha256 sidecar says {want}",
-                check.compressed.sha256
+                "SHA-256 of the stored object is {} but the .sha256 sidecar says {}",
+                check.compressed.sha256,
+                printable(want)
             ));
         }
     }
@@ -189,7 +193,10 @@ pub fn problems(check: &StreamCheck, expected: &Expectations) -> Vec<String> {
         if want.sha256 != check.raw.sha256 || want.bytes != check.raw.bytes {
             found.push(format!(
                 "the decompressed dump ({} bytes, SHA-256 {}) differs from the manifest ({} bytes, {})",
-                check.raw.bytes, check.raw.sha256, want.bytes, want.sha256
+                check.raw.bytes,
+                check.raw.sha256,
+                want.bytes,
+                printable(&want.sha256)
             ));
         }
     }
