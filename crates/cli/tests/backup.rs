@@ -216,17 +216,15 @@ async fn a_failing_pg_dump_leaves_nothing_locally_or_in_s3() {
         store.path().to_str().unwrap().to_string(),
         s3.store_url(&bucket, "catalog"),
     ] {
-        let mut cmd = cli();
-        with_s3(&mut cmd, s3);
-        cmd.args(["backup", "--database-url", &url, "--store", &target])
+        cli_s3(s3)
+            .args(["backup", "--database-url", &url, "--store", &target])
             .assert()
             .code(1)
             .stderr(contains("pg_dump failed"))
             .stderr(contains("permission denied"))
             .stderr(contains("irrelevant-under-trust").not());
-        let mut cmd = cli();
-        with_s3(&mut cmd, s3);
-        cmd.args(["list", "--store", &target])
+        cli_s3(s3)
+            .args(["list", "--store", &target])
             .assert()
             .success()
             .stdout(contains("No backups"));
@@ -265,22 +263,21 @@ async fn backup_to_s3_then_verify_and_list() {
     let s3 = S3Server::shared().await.unwrap();
     let bucket = s3.create_bucket().await.unwrap();
     let store = s3.store_url(&bucket, "backstage/prod");
-    let mut cmd = cli();
-    with_s3(&mut cmd, s3);
     let manifest = json_of(
-        &cmd.args([
-            "backup",
-            "--json",
-            "--trigger",
-            "pre-upgrade",
-            "--label",
-            "backstage=1.45.0",
-        ])
-        .args(["--database-url", &source.url, "--store", &store])
-        .assert()
-        .success()
-        .get_output()
-        .stdout,
+        &cli_s3(s3)
+            .args([
+                "backup",
+                "--json",
+                "--trigger",
+                "pre-upgrade",
+                "--label",
+                "backstage=1.45.0",
+            ])
+            .args(["--database-url", &source.url, "--store", &store])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
     );
     assert_eq!(manifest["trigger"]["kind"], "pre-upgrade");
     assert_eq!(manifest["labels"]["backstage"], "1.45.0");
@@ -295,15 +292,13 @@ async fn backup_to_s3_then_verify_and_list() {
             format!("backstage/prod/{name}.sha256"),
         ]
     );
-    let mut cmd = cli();
-    with_s3(&mut cmd, s3);
-    cmd.args(["verify", "latest", "--store", &store])
+    cli_s3(s3)
+        .args(["verify", "latest", "--store", &store])
         .assert()
         .success();
-    let mut cmd = cli();
-    with_s3(&mut cmd, s3);
     let list = json_of(
-        &cmd.args(["list", "--json", "--store", &store])
+        &cli_s3(s3)
+            .args(["list", "--json", "--store", &store])
             .assert()
             .success()
             .get_output()
@@ -376,10 +371,9 @@ async fn an_s3_server_stopped_mid_upload_fails_clearly_and_a_later_run_clears_th
     assert!(!stderr.contains(&s3.secret_key));
 
     s3.restart().await.unwrap();
-    let mut cmd = cli();
-    with_s3(&mut cmd, &s3);
     let list = json_of(
-        &cmd.args(["list", "--json", "--store", &store])
+        &cli_s3(&s3)
+            .args(["list", "--json", "--store", &store])
             .assert()
             .success()
             .get_output()
@@ -394,19 +388,17 @@ async fn an_s3_server_stopped_mid_upload_fails_clearly_and_a_later_run_clears_th
     );
     // The upload the dying run could not abort is still open; the next run clears it.
     assert!(!s3.open_multipart_uploads(&bucket).await.unwrap().is_empty());
-    let mut cmd = cli();
-    with_s3(&mut cmd, &s3);
-    cmd.args(["backup", "--database-url", &source.url, "--store", &store])
+    cli_s3(&s3)
+        .args(["backup", "--database-url", &source.url, "--store", &store])
         .assert()
         .success();
     assert_eq!(
         s3.open_multipart_uploads(&bucket).await.unwrap(),
         Vec::<String>::new()
     );
-    let mut cmd = cli();
-    with_s3(&mut cmd, &s3);
     let list = json_of(
-        &cmd.args(["list", "--json", "--store", &store])
+        &cli_s3(&s3)
+            .args(["list", "--json", "--store", &store])
             .assert()
             .success()
             .get_output()

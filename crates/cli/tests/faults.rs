@@ -246,22 +246,20 @@ async fn transient_s3_errors_are_retried_and_the_backup_succeeds() {
     let bucket = s3.create_bucket().await.unwrap();
     let proxy = FaultProxy::start(&s3.endpoint, 3, 503).await.unwrap();
     let store = s3_url(&bucket, "flaky", &proxy.endpoint);
-    let mut cmd = cli();
-    with_s3(&mut cmd, s3);
-    cmd.args(["backup", "--database-url", &source.url, "--store", &store])
+    cli_s3(s3)
+        .args(["backup", "--database-url", &source.url, "--store", &store])
         .assert()
         .success();
     assert_eq!(proxy.failures(), 3);
-    let mut cmd = cli();
-    with_s3(&mut cmd, s3);
-    cmd.args([
-        "verify",
-        "latest",
-        "--store",
-        &s3.store_url(&bucket, "flaky"),
-    ])
-    .assert()
-    .success();
+    cli_s3(s3)
+        .args([
+            "verify",
+            "latest",
+            "--store",
+            &s3.store_url(&bucket, "flaky"),
+        ])
+        .assert()
+        .success();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -274,9 +272,8 @@ async fn a_failing_s3_server_gives_a_clear_error_and_nothing_complete() {
         .await
         .unwrap();
     let store = s3_url(&bucket, "broken", &proxy.endpoint);
-    let mut cmd = cli();
-    with_s3(&mut cmd, s3);
-    cmd.args(["backup", "--database-url", &source.url, "--store", &store])
+    cli_s3(s3)
+        .args(["backup", "--database-url", &source.url, "--store", &store])
         .timeout(Duration::from_secs(120))
         .assert()
         .code(1)

@@ -305,38 +305,36 @@ async fn drills_pass_on_good_backups_and_fail_on_tampered_counts_in_s3() {
     let server = TestDb::empty().await.unwrap();
     let admin = server.client().await.unwrap();
 
-    let mut cmd = cli();
-    with_s3(&mut cmd, s3);
     let manifest = json_of(
-        &cmd.args([
-            "backup",
-            "--json",
-            "--database-url",
-            &source.url,
-            "--store",
-            &store,
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout,
+        &cli_s3(s3)
+            .args([
+                "backup",
+                "--json",
+                "--database-url",
+                &source.url,
+                "--store",
+                &store,
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
     );
-    let mut cmd = cli();
-    with_s3(&mut cmd, s3);
     let report = json_of(
-        &cmd.args([
-            "drill",
-            "latest",
-            "--json",
-            "--database-url",
-            &server.url,
-            "--store",
-            &store,
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout,
+        &cli_s3(s3)
+            .args([
+                "drill",
+                "latest",
+                "--json",
+                "--database-url",
+                &server.url,
+                "--store",
+                &store,
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
     );
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["entities"], manifest["entities"]);
@@ -362,22 +360,21 @@ async fn drills_pass_on_good_backups_and_fail_on_tampered_counts_in_s3() {
         .send()
         .await
         .unwrap();
-    let mut cmd = cli();
-    with_s3(&mut cmd, s3);
     let report = json_of(
-        &cmd.args([
-            "drill",
-            "latest",
-            "--json",
-            "--database-url",
-            &server.url,
-            "--store",
-            &store,
-        ])
-        .assert()
-        .code(4)
-        .get_output()
-        .stdout,
+        &cli_s3(s3)
+            .args([
+                "drill",
+                "latest",
+                "--json",
+                "--database-url",
+                &server.url,
+                "--store",
+                &store,
+            ])
+            .assert()
+            .code(4)
+            .get_output()
+            .stdout,
     );
     assert_eq!(report["ok"], false);
     assert!(
@@ -388,10 +385,9 @@ async fn drills_pass_on_good_backups_and_fail_on_tampered_counts_in_s3() {
         "{report}"
     );
     assert!(!scratch_exists(&admin, report["scratch_database"].as_str().unwrap()).await);
-    let mut cmd = cli();
-    with_s3(&mut cmd, s3);
     let list = json_of(
-        &cmd.args(["list", "--json", "--store", &store])
+        &cli_s3(s3)
+            .args(["list", "--json", "--store", &store])
             .assert()
             .success()
             .get_output()

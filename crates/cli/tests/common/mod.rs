@@ -48,6 +48,13 @@ fn clear_env(cmd: &mut assert_cmd::Command) -> &mut assert_cmd::Command {
     cmd
 }
 
+/// `cli()` with the S3 server's credentials in its environment.
+pub fn cli_s3(s3: &S3Server) -> assert_cmd::Command {
+    let mut cmd = cli();
+    with_s3(&mut cmd, s3);
+    cmd
+}
+
 pub fn with_s3(cmd: &mut assert_cmd::Command, s3: &S3Server) {
     for (k, v) in s3.env() {
         cmd.env(k, v);
