@@ -230,14 +230,7 @@ async fn a_failing_pg_dump_leaves_nothing_locally_or_in_s3() {
             .stdout(contains("No backups"));
     }
     assert_eq!(files_in(store.path()), Vec::<String>::new());
-    assert_eq!(
-        s3.list_keys(&bucket, "").await.unwrap(),
-        Vec::<String>::new()
-    );
-    assert_eq!(
-        s3.open_multipart_uploads(&bucket).await.unwrap(),
-        Vec::<String>::new()
-    );
+    assert_bucket_empty(s3, &bucket).await;
     client
         .batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role};"))
         .await

@@ -191,21 +191,7 @@ async fn a_byte_flipped_at_any_offset_is_caught_by_verify() {
     let (source, _) = TestDb::catalog(30).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().to_str().unwrap();
-    let manifest = json_of(
-        &cli()
-            .args([
-                "backup",
-                "--json",
-                "--database-url",
-                &source.url,
-                "--store",
-                store,
-            ])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let manifest = backup_json(&source, store);
     let path = dir.path().join(manifest["name"].as_str().unwrap());
     let good = std::fs::read(&path).unwrap();
     // Deterministic pseudo-random offsets over the whole object, header and trailer included.
@@ -485,12 +471,5 @@ async fn sigterm_mid_backup_cancels_and_cleans_up_locally_and_in_s3() {
         assert!(stderr.contains("cancelled"), "{stderr}");
     }
     assert_eq!(files_in(dir.path()), Vec::<String>::new());
-    assert_eq!(
-        s3.list_keys(&bucket, "").await.unwrap(),
-        Vec::<String>::new()
-    );
-    assert_eq!(
-        s3.open_multipart_uploads(&bucket).await.unwrap(),
-        Vec::<String>::new()
-    );
+    assert_bucket_empty(s3, &bucket).await;
 }

@@ -10,24 +10,6 @@ use backstage_backup_testkit::{S3Server, TestDb};
 use common::*;
 use predicates::str::contains;
 
-fn backup_json(db: &TestDb, store: &str) -> serde_json::Value {
-    json_of(
-        &cli()
-            .args([
-                "backup",
-                "--json",
-                "--database-url",
-                &db.url,
-                "--store",
-                store,
-            ])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_round_trip_refusal_clean_and_safety_backup() {
     let (source, summary) = TestDb::catalog(300).await.unwrap();

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::leftovers::clear_leftovers;
-use crate::listing::list_backups;
+use crate::listing::index;
 use crate::manifest::{
     sidecar_text, Compression, DatabaseInfo, Manifest, Trigger, TriggerKind, FORMAT_V1,
 };
@@ -243,14 +243,11 @@ impl DumpChild {
 
 /// Picks a name no object in the store has yet (names have one-second resolution).
 async fn pick_name(store: &dyn Store, plugin_id: &str) -> Result<BackupName> {
-    let taken: Vec<BackupName> = list_backups(store)
-        .await?
-        .into_iter()
-        .map(|e| e.name)
-        .collect();
+    // Any object at all under a name makes it taken; the listing alone says so.
+    let taken = index(store).await?;
     for _ in 0..3 {
         let name = BackupName::new(plugin_id, Utc::now())?;
-        if !taken.contains(&name) {
+        if !taken.contains_key(&name) {
             return Ok(name);
         }
         tokio::time::sleep(std::time::Duration::from_millis(

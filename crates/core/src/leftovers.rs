@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::listing::{list_backups, BackupStatus};
+use crate::listing::index;
 use crate::naming::{BackupName, Part};
 use crate::store::Store;
 
@@ -49,16 +49,17 @@ pub async fn find_leftovers(
             cleared.aborted_uploads.push(pending.key);
         }
     }
-    for entry in list_backups(store).await? {
-        let unfinished = entry.status == BackupStatus::Incomplete && !entry.has_manifest;
-        if !unfinished || !ours(&entry.name) || entry.name.taken_at > cutoff {
+    // From the listing alone: every backup runs this, and reading each manifest would cost
+    // one GET per backup in the store.
+    for (name, objects) in index(store).await? {
+        if !objects.is_unfinished() || !ours(&name) || name.taken_at > cutoff {
             continue;
         }
         if apply {
             // The marker goes last, so an interrupted clean-up is still seen as incomplete.
-            delete_parts(store, &entry.name, &Part::DELETION_ORDER).await?;
+            delete_parts(store, &name, &Part::DELETION_ORDER).await?;
         }
-        cleared.removed_backups.push(entry.id());
+        cleared.removed_backups.push(name.id());
     }
     Ok(cleared)
 }

@@ -55,8 +55,6 @@ pub struct BackupEntry {
     pub bytes: Option<u64>,
     pub manifest: Option<Manifest>,
     pub has_sidecar: bool,
-    /// A manifest object exists (even if unreadable): never clean such a backup up as a leftover.
-    pub has_manifest: bool,
     pub verified: Option<Record>,
     pub drilled: Option<Record>,
     /// Why an incomplete backup is incomplete.
@@ -106,15 +104,29 @@ impl BackupEntry {
     }
 }
 
-#[derive(Default)]
-struct Parts {
-    objects: BTreeMap<Part, ObjectMeta>,
-    pending: bool,
+/// The objects one backup has in the store, from a listing alone (no object is read).
+#[derive(Debug, Default)]
+pub struct BackupObjects {
+    pub objects: BTreeMap<Part, ObjectMeta>,
+    /// Its data object is an upload still open (or abandoned).
+    pub pending: bool,
 }
 
-/// Lists backups, newest first.
-pub async fn list_backups(store: &dyn Store) -> Result<Vec<BackupEntry>> {
-    let mut groups: BTreeMap<BackupName, Parts> = BTreeMap::new();
+impl BackupObjects {
+    pub fn has(&self, part: Part) -> bool {
+        self.objects.contains_key(&part)
+    }
+
+    /// Started and never finished: no manifest, but a marker, a sidecar or an open upload.
+    pub fn is_unfinished(&self) -> bool {
+        !self.has(Part::Manifest)
+            && (self.has(Part::Marker) || self.has(Part::Sidecar) || self.pending)
+    }
+}
+
+/// Groups the store's objects and open uploads by backup: one LIST, no reads.
+pub async fn index(store: &dyn Store) -> Result<BTreeMap<BackupName, BackupObjects>> {
+    let mut groups: BTreeMap<BackupName, BackupObjects> = BTreeMap::new();
     for object in store.list().await? {
         if let Some((name, part)) = BackupName::parse_key(&object.key) {
             groups.entry(name).or_default().objects.insert(part, object);
@@ -125,6 +137,12 @@ pub async fn list_backups(store: &dyn Store) -> Result<Vec<BackupEntry>> {
             groups.entry(name).or_default().pending = true;
         }
     }
+    Ok(groups)
+}
+
+/// Lists backups, newest first.
+pub async fn list_backups(store: &dyn Store) -> Result<Vec<BackupEntry>> {
+    let groups = index(store).await?;
     let mut entries: Vec<BackupEntry> = stream::iter(groups)
         .map(|(name, parts)| load_entry(store, name, parts))
         .buffer_unordered(8)
@@ -145,9 +163,9 @@ async fn read_record(store: &dyn Store, key: &str) -> Option<Record> {
 async fn load_entry(
     store: &dyn Store,
     name: BackupName,
-    parts: Parts,
+    parts: BackupObjects,
 ) -> Result<Option<BackupEntry>> {
-    let has = |part| parts.objects.contains_key(&part);
+    let has = |part| parts.has(part);
     if !has(Part::Data)
         && !has(Part::Manifest)
         && !has(Part::Marker)
@@ -163,7 +181,6 @@ async fn load_entry(
         status: BackupStatus::Incomplete,
         manifest: None,
         has_sidecar: has(Part::Sidecar),
-        has_manifest: has(Part::Manifest),
         verified: None,
         drilled: None,
         problem: None,
@@ -189,7 +206,7 @@ async fn load_entry(
             Err(err) if err.kind() == ErrorKind::NotFound => return Ok(None),
             Err(err) => return Err(err),
         }
-    } else if has(Part::Marker) || has(Part::Sidecar) || parts.pending {
+    } else if parts.is_unfinished() {
         entry.problem = Some("the backup never finished (no manifest)".into());
     } else {
         entry.status = BackupStatus::Legacy;

@@ -66,6 +66,37 @@ pub fn json_of(output: &[u8]) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(output)))
 }
 
+/// `backstage-backup backup --json` of `db` into a local store: the manifest.
+pub fn backup_json(db: &TestDb, store: &str) -> serde_json::Value {
+    json_of(
+        &cli()
+            .args([
+                "backup",
+                "--json",
+                "--database-url",
+                &db.url,
+                "--store",
+                store,
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    )
+}
+
+/// Nothing left in the bucket: no object, no open multipart upload.
+pub async fn assert_bucket_empty(s3: &S3Server, bucket: &str) {
+    assert_eq!(
+        s3.list_keys(bucket, "").await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        s3.open_multipart_uploads(bucket).await.unwrap(),
+        Vec::<String>::new()
+    );
+}
+
 /// `backstage-backup list --json --store STORE` (a local store).
 pub fn list_json(store: impl AsRef<std::ffi::OsStr>) -> serde_json::Value {
     json_of(
