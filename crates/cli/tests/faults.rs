@@ -249,7 +249,7 @@ async fn transient_s3_errors_are_retried_and_the_backup_succeeds() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failing_s3_server_gives_a_clear_error_and_nothing_complete() {
+async fn an_s3_server_answering_500_fails_clearly_before_writing_anything() {
     use backstage_backup_testkit::{FaultProxy, S3Server};
     let (source, _) = TestDb::catalog(100).await.unwrap();
     let s3 = S3Server::shared().await.unwrap();
