@@ -32,8 +32,11 @@ pub fn parse_version(output: &str) -> Option<(String, u32)> {
 }
 
 fn version_of(pg_dump: &Path) -> Option<(String, u32)> {
+    // A version probe needs no credentials: keep them out of its environment.
     let out = std::process::Command::new(pg_dump)
         .arg("--version")
+        .env_remove("PGPASSWORD")
+        .env_remove("DATABASE_URL")
         .stdin(std::process::Stdio::null())
         .output()
         .ok()?;
