@@ -275,6 +275,85 @@ async fn an_s3_server_answering_500_fails_clearly_before_writing_anything() {
     );
 }
 
+/// Fails UploadPart number 3 of any multipart upload.
+fn third_part() -> backstage_backup_testkit::RequestMatcher {
+    std::sync::Arc::new(|method: &str, target: &str| {
+        method == "PUT" && target.contains("uploadId=") && target.contains("partNumber=3")
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_500_on_a_part_mid_upload_is_retried_and_the_backup_succeeds() {
+    use backstage_backup_testkit::{RequestFaultProxy, S3Server};
+    // About 55 MB of gzip: 6 MiB parts, so part 3 is well inside the upload.
+    let source = bulky_db(1_500_000).await;
+    let s3 = S3Server::shared().await.unwrap();
+    let bucket = s3.create_bucket().await.unwrap();
+    let proxy = RequestFaultProxy::start(&s3.endpoint, 500, 2, third_part())
+        .await
+        .unwrap();
+    let store = s3_url(&bucket, "part-flaky", &proxy.endpoint);
+    cli_s3(s3)
+        .args(["backup", "--database-url", &source.url, "--store", &store])
+        .timeout(Duration::from_secs(300))
+        .assert()
+        .success();
+    assert_eq!(proxy.failures(), 2);
+    cli_s3(s3)
+        .args([
+            "verify",
+            "latest",
+            "--store",
+            &s3.store_url(&bucket, "part-flaky"),
+        ])
+        .timeout(Duration::from_secs(300))
+        .assert()
+        .success();
+    assert_eq!(
+        s3.open_multipart_uploads(&bucket).await.unwrap(),
+        Vec::<String>::new()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_that_keeps_failing_with_500_aborts_the_upload_and_lists_nothing() {
+    use backstage_backup_testkit::{RequestFaultProxy, S3Server};
+    let source = bulky_db(1_500_000).await;
+    let s3 = S3Server::shared().await.unwrap();
+    let bucket = s3.create_bucket().await.unwrap();
+    let proxy = RequestFaultProxy::start(&s3.endpoint, 500, usize::MAX, third_part())
+        .await
+        .unwrap();
+    let store = s3_url(&bucket, "part-broken", &proxy.endpoint);
+    cli_s3(s3)
+        .args(["backup", "--database-url", &source.url, "--store", &store])
+        .timeout(Duration::from_secs(300))
+        .assert()
+        .code(1)
+        .stderr(contains("InternalError"))
+        .stderr(contains(s3.secret_key.as_str()).not());
+    // Retried with backoff before giving up (the SDK's 5 attempts).
+    assert!(proxy.failures() >= 2, "{} failures", proxy.failures());
+    assert_eq!(
+        s3.list_keys(&bucket, "part-broken/").await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        s3.open_multipart_uploads(&bucket).await.unwrap(),
+        Vec::<String>::new()
+    );
+    cli_s3(s3)
+        .args([
+            "list",
+            "--json",
+            "--store",
+            &s3.store_url(&bucket, "part-broken"),
+        ])
+        .assert()
+        .success()
+        .stdout("[]\n");
+}
+
 /// Runs the CLI inside a private mount namespace after `setup` (shell commands that mount a
 /// small or read-only tmpfs at $DIR); `{store}` in `args` stands for $DIR. Returns the exit
 /// code, stderr, and the files left in $DIR.
