@@ -38,20 +38,8 @@ impl FaultProxy {
                         // Read the request head so the client sees an answer, not a reset.
                         let mut head = vec![0u8; 64 << 10];
                         let _ = client.read(&mut head).await;
-                        let reason = if status == 503 {
-                            "Slow Down"
-                        } else {
-                            "Internal Error"
-                        };
-                        let body = format!(
-                            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{}</Code><Message>injected fault</Message></Error>",
-                            if status == 503 { "SlowDown" } else { "InternalError" }
-                        );
-                        let response = format!(
-                            "HTTP/1.1 {status} {reason}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                            body.len()
-                        );
-                        let _ = client.write_all(response.as_bytes()).await;
+                        let response = crate::request_fault::error_response(status);
+                        let _ = client.write_all(&response).await;
                         let _ = client.shutdown().await;
                     });
                     continue;

@@ -105,7 +105,8 @@ async fn read_request(client: &mut TcpStream) -> Result<Request> {
     })
 }
 
-fn error_response(status: u16) -> Vec<u8> {
+/// An S3-style error answer (`SlowDown` for 503, else `InternalError`), closing the connection.
+pub(crate) fn error_response(status: u16) -> Vec<u8> {
     let (reason, code) = match status {
         503 => ("Slow Down", "SlowDown"),
         _ => ("Internal Server Error", "InternalError"),
