@@ -105,6 +105,14 @@ async fn restore_round_trip_refusal_clean_and_safety_backup() {
         .collect();
     assert_eq!(safety.len(), 1, "{list}");
     assert_eq!(safety[0]["status"], "complete");
+    // Named after the plugin of the backup that replaced it (the target's own name, which
+    // does not follow Backstage's prefix, would give it another plugin id).
+    let plugin = manifest["database"]["plugin_id"].as_str().unwrap();
+    let safety_id = safety[0]["id"].as_str().unwrap();
+    assert!(
+        safety_id.starts_with(&format!("backstage-{plugin}-")),
+        "{safety_id} is not a {plugin} backup"
+    );
 
     // The safety backup brings the replaced data back.
     cli()
@@ -540,4 +548,145 @@ async fn schema_mode_backs_up_and_cleanly_restores_only_the_plugins_own_schema()
     );
     // The other plugin's schema was not touched by the clean restore.
     assert_eq!(count("SELECT count(*) FROM scaffolder.tasks").await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catalog_broken_by_a_bad_migration_is_backed_up_and_rolled_back() {
+    let (source, summary) = TestDb::catalog(60).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().to_str().unwrap();
+    let good_state = fingerprint(&source).await;
+    let pre_upgrade = backup_json(&source, store);
+    let id = pre_upgrade["id"].as_str().unwrap();
+
+    // The upgrade goes wrong: an unknown migration, a changed table the catalog cannot read.
+    source
+        .client()
+        .await
+        .unwrap()
+        .batch_execute(
+            "INSERT INTO knex_migrations (name, batch, migration_time) VALUES ('20991231000000_bad.js', 99, now()); \
+             ALTER TABLE final_entities RENAME COLUMN final_entity TO final_entity_v2;",
+        )
+        .await
+        .unwrap();
+    // Its state can still be backed up, without entity counts (they cannot be read).
+    let broken = backup_json(&source, store);
+    assert!(broken["entities"].is_null(), "{broken}");
+    assert_eq!(
+        broken["database"]["latest_migration"],
+        "20991231000000_bad.js"
+    );
+
+    // The rollback: the pre-upgrade backup over the broken catalog, safety backup first.
+    let report = json_of(
+        &cli()
+            .args([
+                "restore",
+                id,
+                "--yes",
+                "--clean",
+                "--json",
+                "--database-url",
+                &source.url,
+                "--store",
+                store,
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert!(report["safety_backup"].as_str().is_some(), "{report}");
+    assert_eq!(fingerprint(&source).await, good_state);
+    let total: u64 = report["entities"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, summary.total);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_caught_in_a_deadlock_with_a_live_backstage_is_retried() {
+    let (target, summary) = TestDb::catalog(60).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().to_str().unwrap();
+    let good_state = fingerprint(&target).await;
+    let id = backup_json(&target, store)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    target
+        .client()
+        .await
+        .unwrap()
+        .batch_execute("DELETE FROM relations")
+        .await
+        .unwrap();
+
+    // "Backstage": a transaction that holds a lock on `relations` and will want another table.
+    let live = target.client().await.unwrap();
+    live.batch_execute("BEGIN; LOCK TABLE relations IN ROW EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let live_pid: i32 = live
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let child = cli_std()
+        .args(["restore", &id, "--yes", "--clean", "--no-safety-backup"])
+        .args(["--database-url", &target.url, "--store", store])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the restore waits for `relations`, ask for a table it already holds: a deadlock.
+    let admin = target.client().await.unwrap();
+    let started = std::time::Instant::now();
+    let held: String = loop {
+        let row = admin
+            .query_opt(
+                "SELECT c.relname::text FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+                 JOIN pg_stat_activity a ON a.pid = l.pid \
+                 WHERE a.datname = $1 AND l.pid <> $2 AND l.granted AND l.mode = 'AccessExclusiveLock' \
+                   AND c.relkind = 'r' AND c.relname <> 'relations' \
+                   AND EXISTS (SELECT 1 FROM pg_locks w WHERE w.pid = l.pid AND NOT w.granted) \
+                 LIMIT 1",
+                &[&target.name, &live_pid],
+            )
+            .await
+            .unwrap();
+        if let Some(row) = row {
+            break row.get(0);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the restore never waited for the live transaction's lock"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // PostgreSQL aborts one side; if it picks "Backstage", that side simply fails here.
+    let _ = live
+        .batch_execute(&format!("SELECT count(*) FROM \"{held}\""))
+        .await;
+    let _ = live.batch_execute("ROLLBACK").await;
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(fingerprint(&target).await, good_state);
+    let restored: i64 = admin
+        .query_one("SELECT count(*) FROM final_entities", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(restored as u64, summary.total);
 }

@@ -115,6 +115,9 @@ pub async fn ensure_database(target: &ConnectionInfo) -> Result<bool> {
     Ok(true)
 }
 
+/// Loads tried when PostgreSQL aborts the restore to break a deadlock with a live Backstage.
+const DEADLOCK_ATTEMPTS: u64 = 4;
+
 /// Restores `entry` into `target`.
 pub async fn restore(
     store: &dyn Store,
@@ -157,6 +160,10 @@ pub async fn restore(
                 kind: TriggerKind::Safety,
                 by: Some(format!("restore of {}", entry.id())),
             },
+            // Named after the backup it is replaced by, not the database: a target whose name
+            // does not follow the default prefix still gets `backstage-catalog-…`, found by
+            // `latest` and pruned with its plugin's backups.
+            plugin_id: Some(entry.name.plugin_id.clone()),
             ..BackupOptions::default()
         };
         let manifest = backup(store, &source, &safety, progress.clone(), cancel)
@@ -175,19 +182,39 @@ pub async fn restore(
     };
 
     progress.phase(Phase::Restoring);
-    let bytes = load(
-        store,
-        entry,
-        target,
-        &tools,
-        &schemas,
-        &expected,
-        progress.as_ref(),
-        cancel,
-    )
-    .await?;
+    // Over a live Backstage, DROP SCHEMA … CASCADE locks table after table while the catalog
+    // locks others: PostgreSQL may break the deadlock by aborting the restore. The transaction
+    // rolled back, so the target is unchanged and the load is simply run again.
+    let mut attempt = 1;
+    let bytes = loop {
+        match load(
+            store,
+            entry,
+            target,
+            &tools,
+            &schemas,
+            &expected,
+            progress.as_ref(),
+            cancel,
+        )
+        .await
+        {
+            Err(err)
+                if attempt < DEADLOCK_ATTEMPTS && err.message().contains("deadlock detected") =>
+            {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
+            }
+            other => break other?,
+        }
+    };
     let duration_ms = started.elapsed().as_millis() as u64;
-    let entities = entity_counts(&client, target.schema.as_deref()).await?;
+    // Committed by now: a catalog whose entities cannot be counted (a changed schema) is
+    // restored all the same, reported without counts.
+    let entities = entity_counts(&client, target.schema.as_deref())
+        .await
+        .ok()
+        .flatten();
     progress.phase(Phase::Done);
     Ok(RestoreReport {
         id: entry.id(),

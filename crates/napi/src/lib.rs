@@ -17,7 +17,9 @@ use backstage_backup_core::progress::{Bytes, Phase, Progress};
 use backstage_backup_core::prune::{prune, PruneOptions};
 use backstage_backup_core::restore::{restore, RestoreOptions};
 use backstage_backup_core::retention::RetentionPolicy;
-use backstage_backup_core::source::{process_env, resolve_database, DumpSource};
+use backstage_backup_core::source::{
+    database_from_config_json, process_env, resolve_database, DumpSource,
+};
 use backstage_backup_core::store::{self, Store, StoreLocation};
 use backstage_backup_core::verify::verify_backup;
 use backstage_backup_core::{CancellationToken, Error, Result};
@@ -27,7 +29,7 @@ use napi::{Env, Task};
 use napi_derive::napi;
 use serde_json::{json, Value};
 
-fn runtime() -> &'static tokio::runtime::Runtime {
+pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
@@ -100,6 +102,10 @@ fn duration(options: &Value, key: &str) -> Result<Option<chrono::Duration>> {
 }
 
 fn database(options: &Value) -> Result<backstage_backup_core::source::DatabaseSource> {
+    let plugin = text(options, "plugin").unwrap_or("catalog");
+    if let Some(config) = text(options, "app_config_json") {
+        return database_from_config_json(config, plugin);
+    }
     let files: Vec<PathBuf> = options
         .get("app_config")
         .and_then(Value::as_array)
@@ -110,15 +116,10 @@ fn database(options: &Value) -> Result<backstage_backup_core::source::DatabaseSo
                 .collect()
         })
         .unwrap_or_default();
-    resolve_database(
-        text(options, "database_url"),
-        &files,
-        text(options, "plugin").unwrap_or("catalog"),
-        &process_env,
-    )
+    resolve_database(text(options, "database_url"), &files, plugin, &process_env)
 }
 
-fn to_value(value: impl serde::Serialize) -> Result<Value> {
+pub(crate) fn to_value(value: impl serde::Serialize) -> Result<Value> {
     serde_json::to_value(value).map_err(|e| Error::internal(e.to_string()))
 }
 
@@ -255,6 +256,9 @@ impl Task for OpTask {
     }
 }
 
+mod reader;
+pub use reader::NativeReader;
+
 /// The native engine. Construct with the store URL and the default compression level.
 #[napi]
 pub struct NativeEngine {
@@ -355,6 +359,12 @@ impl NativeEngine {
     #[napi(ts_return_type = "Promise<string>")]
     pub fn prune(&self, options: Option<String>) -> napi::Result<AsyncTask<OpTask>> {
         Ok(self.task(Op::Prune(parse(options)?), None, None))
+    }
+
+    /// A reader of one backup's stored `.sql.gz` (`latest` or an id), pulled chunk by chunk.
+    #[napi]
+    pub fn reader(&self, selector: String) -> NativeReader {
+        NativeReader::new(self.store.clone(), selector)
     }
 
     /// Health report; options JSON: max_age, verify_max_age, drill_max_age.

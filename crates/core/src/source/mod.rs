@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 
 pub use conn::ConnectionInfo;
 pub use pg_tools::PgTools;
-pub use resolve::{process_env, resolve_database};
+pub use resolve::{database_from_config_json, process_env, resolve_database};
 
 use crate::error::{Error, Result};
 

@@ -39,7 +39,43 @@ pub fn resolve_database(
     ))
 }
 
+/// The database of `plugin_id` in a configuration Backstage has already read (JSON text holding
+/// at least `backend.database`, with its `${VAR}`s substituted): the Backstage plugin's path,
+/// so the plugin derives the database exactly as the CLI does from app-config files.
+pub fn database_from_config_json(config_json: &str, plugin_id: &str) -> Result<DatabaseSource> {
+    // JSON is YAML, and the app-config resolver works on YAML values.
+    let config: serde_yaml::Value = serde_yaml::from_str(config_json)
+        .map_err(|_| Error::invalid("the Backstage configuration passed in is not JSON"))?;
+    let db = app_config::plugin_database(&config, plugin_id)?;
+    let mut source = DatabaseSource::from_connection(db.connection);
+    source.plugin_id = db.plugin_id;
+    Ok(source)
+}
+
 /// The process environment, for `resolve_database`.
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_json_resolves_like_app_config_files() {
+        let json = r#"{"backend":{"database":{"client":"pg","prefix":"bs_",
+            "connection":{"host":"db.internal","port":5433,"user":"backstage","password":"s3cret"}}}}"#;
+        let source = database_from_config_json(json, "catalog").unwrap();
+        assert_eq!(source.connection.database, "bs_catalog");
+        assert_eq!(source.connection.host, "db.internal");
+        assert_eq!(source.connection.port, 5433);
+        assert_eq!(source.plugin_id, "catalog");
+    }
+
+    #[test]
+    fn config_json_that_is_not_json_is_refused_without_echoing_it() {
+        let err = database_from_config_json("{\"password\": \"s3cret\"", "catalog").unwrap_err();
+        assert!(err.message().contains("not JSON"), "{}", err.message());
+        assert!(!err.message().contains("s3cret"));
+    }
 }

@@ -190,6 +190,31 @@ pub async fn latest_migration(client: &Client, schema: Option<&str>) -> Result<O
     Ok(row.map(|r| r.get(0)))
 }
 
+/// Runs `read` inside a savepoint of the open transaction: `None` (and the transaction still
+/// usable) when it fails.
+async fn best_effort<T>(
+    client: &Client,
+    read: impl std::future::Future<Output = Result<T>>,
+) -> Result<Option<T>> {
+    let savepoint = |sql: &'static str| async move {
+        client
+            .batch_execute(sql)
+            .await
+            .map_err(|e| query_error("reading the catalog's shape", e))
+    };
+    savepoint("SAVEPOINT catalog_shape").await?;
+    match read.await {
+        Ok(value) => {
+            savepoint("RELEASE SAVEPOINT catalog_shape").await?;
+            Ok(Some(value))
+        }
+        Err(_) => {
+            savepoint("ROLLBACK TO SAVEPOINT catalog_shape").await?;
+            Ok(None)
+        }
+    }
+}
+
 /// What a backup learns from its source before pg_dump starts.
 #[derive(Debug, Clone)]
 pub struct SnapshotInfo {
@@ -221,8 +246,15 @@ impl SourceSession {
             .map_err(|e| query_error("exporting a snapshot for pg_dump", e))?
             .get(0);
         let schema = conn.schema.as_deref();
-        let entities = entity_counts(&client, schema).await?;
-        let latest_migration = latest_migration(&client, schema).await?;
+        // What a catalog looks like is the catalog's business: after a bad migration (the
+        // failed upgrade a rollback is for) these reads may fail, and the backup must still be
+        // taken. Each runs in a savepoint, so a failure leaves the snapshot usable.
+        let entities = best_effort(&client, entity_counts(&client, schema))
+            .await?
+            .flatten();
+        let latest_migration = best_effort(&client, latest_migration(&client, schema))
+            .await?
+            .flatten();
         Ok(SourceSession {
             client,
             info: SnapshotInfo {

@@ -1,0 +1,157 @@
+//! Streams a stored backup to JS (the plugin's download route) without holding it in memory:
+//! JS pulls one chunk at a time, so a slow client slows the store read down (back-pressure).
+
+use std::sync::Arc;
+
+use backstage_backup_core::listing::find_backup_for;
+use backstage_backup_core::store::{self, ObjectReader, StoreLocation};
+use backstage_backup_core::{Error, Result};
+use napi::bindgen_prelude::{AsyncTask, Buffer};
+use napi::{Env, Task};
+use napi_derive::napi;
+use serde_json::{json, Value};
+use tokio::io::AsyncReadExt;
+use tokio::sync::Mutex;
+
+use crate::runtime;
+
+const CHUNK: usize = 1 << 20;
+
+struct Opened {
+    reader: ObjectReader,
+    remaining: u64,
+}
+
+/// One backup's data object, opened on `open()` and read with `next()` until it gives `null`.
+#[napi]
+pub struct NativeReader {
+    store: String,
+    selector: String,
+    state: Arc<Mutex<Option<Opened>>>,
+}
+
+impl NativeReader {
+    pub fn new(store: String, selector: String) -> Self {
+        NativeReader {
+            store,
+            selector,
+            state: Arc::new(Mutex::new(None)),
+        }
+    }
+}
+
+pub struct OpenTask {
+    store: String,
+    selector: String,
+    state: Arc<Mutex<Option<Opened>>>,
+}
+
+impl OpenTask {
+    async fn run(&self) -> Result<Value> {
+        let store = store::open(&StoreLocation::parse(&self.store)?).await?;
+        let entry = find_backup_for(store.as_ref(), &self.selector, None).await?;
+        let key = entry.data_key();
+        let (reader, bytes) = store.get(&key).await?;
+        *self.state.lock().await = Some(Opened {
+            reader,
+            remaining: bytes,
+        });
+        Ok(
+            json!({"id": entry.id(), "file_name": key.rsplit('/').next().unwrap_or(&key), "bytes": bytes, "summary": entry.summary()}),
+        )
+    }
+}
+
+#[napi]
+impl Task for OpenTask {
+    type Output = String;
+    type JsValue = String;
+
+    fn compute(&mut self) -> napi::Result<String> {
+        Ok(match runtime().block_on(self.run()) {
+            Ok(value) => json!({"ok": true, "value": value}),
+            Err(err) => {
+                json!({"ok": false, "error": {"code": err.kind().code(), "message": err.message()}})
+            }
+        }
+        .to_string())
+    }
+
+    fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
+        Ok(output)
+    }
+}
+
+pub struct NextTask {
+    state: Arc<Mutex<Option<Opened>>>,
+}
+
+impl NextTask {
+    async fn run(&self) -> Result<Option<Vec<u8>>> {
+        let mut guard = self.state.lock().await;
+        let opened = guard
+            .as_mut()
+            .ok_or_else(|| Error::invalid("call open() before next()"))?;
+        if opened.remaining == 0 {
+            return Ok(None);
+        }
+        let want = CHUNK.min(usize::try_from(opened.remaining).unwrap_or(CHUNK));
+        let mut chunk = vec![0u8; want];
+        let mut filled = 0;
+        while filled < want {
+            let n = opened
+                .reader
+                .read(&mut chunk[filled..])
+                .await
+                .map_err(|e| Error::store(format!("reading the backup failed: {e}")))?;
+            if n == 0 {
+                // The store promised more bytes than it gave: the object changed or broke.
+                return Err(Error::integrity(format!(
+                    "the stored object ended {} bytes early",
+                    opened.remaining - filled as u64
+                )));
+            }
+            filled += n;
+        }
+        opened.remaining -= filled as u64;
+        Ok(Some(chunk))
+    }
+}
+
+#[napi]
+impl Task for NextTask {
+    type Output = Option<Vec<u8>>;
+    type JsValue = Option<Buffer>;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        // The code travels in the message; pkg/index.js turns it back into `err.code`.
+        runtime().block_on(self.run()).map_err(|err| {
+            napi::Error::from_reason(format!("{}: {}", err.kind().code(), err.message()))
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        Ok(output.map(Buffer::from))
+    }
+}
+
+#[napi]
+impl NativeReader {
+    /// Finds the backup and opens its data object; resolves to JSON text `{ok, value: {id, file_name, bytes, summary}}`.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn open(&self) -> AsyncTask<OpenTask> {
+        AsyncTask::new(OpenTask {
+            store: self.store.clone(),
+            selector: self.selector.clone(),
+            state: self.state.clone(),
+        })
+    }
+
+    /// The next chunk (up to 1 MiB), or `null` at the end.
+    #[napi(ts_return_type = "Promise<Buffer | null>")]
+    pub fn next(&self) -> AsyncTask<NextTask> {
+        AsyncTask::new(NextTask {
+            state: self.state.clone(),
+        })
+    }
+}
