@@ -1,19 +1,18 @@
 'use strict';
-// @backstage-backup/engine: one Engine API over backstage-backup-core. Loads the native addon
-// built from crates/napi; BACKSTAGE_BACKUP_ENGINE=wasm asks for the WebAssembly engine, which
-// is not built yet, so that (or a platform without the addon) fails with a clear E_UNAVAILABLE.
+// @backstage-backup/engine: one Engine API over backstage-backup-core, two engines behind it.
+// The native addon (crates/napi, built into native/) is used where it loads; where it cannot
+// (no binary for this platform, a libc mismatch), or when BACKSTAGE_BACKUP_ENGINE=wasm, the
+// WebAssembly engine (crates/wasm in wasm/, with the I/O glue in wasm-engine/) takes over.
+// Both take the same options, report the same progress, resolve to the same shapes and fail
+// with the same BackupError codes.
 const path = require('node:path');
 
-class BackupError extends Error {
-  constructor(code, message) {
-    super(message);
-    this.name = 'BackupError';
-    this.code = code;
-  }
-}
+const { BackupError } = require('./errors');
+const { camel, snake } = require('./names');
+
+const KINDS = ['native', 'wasm'];
 
 function loadNative() {
-  if (process.env.BACKSTAGE_BACKUP_ENGINE === 'wasm') return { error: 'BACKSTAGE_BACKUP_ENGINE=wasm' };
   const file = path.join(__dirname, 'native', `backstage-backup.${process.platform}-${process.arch}.node`);
   try {
     return { binding: require(file) };
@@ -22,34 +21,50 @@ function loadNative() {
   }
 }
 
-const native = loadNative();
-
-// Keys under these are data (label names, entity kinds), not field names: never renamed.
-const VERBATIM = new Set(['labels', 'entities', 'expected_entities', 'expectedEntities']);
-
-function rename(value, convert, verbatim = false) {
-  if (Array.isArray(value)) return value.map(v => rename(v, convert));
-  if (value === null || typeof value !== 'object') return value;
-  const out = {};
-  for (const [key, inner] of Object.entries(value)) {
-    const name = verbatim ? key : convert(key);
-    out[name] = verbatim ? inner : rename(inner, convert, VERBATIM.has(key));
+function loadWasm() {
+  try {
+    return { binding: require('./wasm-engine/engine') };
+  } catch (err) {
+    return { error: err.message };
   }
-  return out;
 }
-const toCamel = key => key.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
-const toSnake = key => key.replace(/[A-Z]/g, c => `_${c.toLowerCase()}`);
+
+// Loaded on first use, so a process that only needs one engine never loads the other.
+const loaded = {};
+const load = kind => (loaded[kind] ??= kind === 'native' ? loadNative() : loadWasm());
+
+function choose(requested) {
+  if (requested === 'auto' || requested === '') requested = undefined;
+  if (requested !== undefined && !KINDS.includes(requested)) {
+    throw new BackupError('E_INVALID', `engine must be 'native', 'wasm' or 'auto', not '${requested}'`);
+  }
+  if (requested) {
+    const engine = load(requested);
+    if (engine.binding) return requested;
+    throw new BackupError(
+      'E_UNAVAILABLE',
+      `the ${requested} engine is not available (${engine.error}); build it with \`npm install\` at the repository root`,
+    );
+  }
+  if (load('native').binding) return 'native';
+  if (load('wasm').binding) return 'wasm';
+  throw new BackupError(
+    'E_UNAVAILABLE',
+    `neither engine is available (native: ${load('native').error}; wasm: ${load('wasm').error}); ` +
+      'build them with `npm install` at the repository root',
+  );
+}
 
 function settle(text) {
   const result = JSON.parse(text);
-  if (result.ok) return rename(result.value, toCamel);
+  if (result.ok) return camel(result.value);
   throw new BackupError(result.error.code, result.error.message);
 }
 
 async function call(signal, start) {
   if (signal?.aborted) throw new BackupError('E_ABORTED', 'aborted before it started');
   try {
-    return settle(await start());
+    return await start();
   } catch (err) {
     if (err instanceof BackupError) throw err;
     if (signal?.aborted) throw new BackupError('E_ABORTED', 'aborted; nothing partial was left in the store');
@@ -57,65 +72,119 @@ async function call(signal, start) {
   }
 }
 
-function progress(onProgress) {
+// The native addon sends progress as JSON text; the wasm engine as objects.
+function progress(onProgress, parse) {
   if (typeof onProgress !== 'function') return undefined;
   return event => {
     try {
-      onProgress(rename(JSON.parse(event), toCamel));
+      onProgress(camel(parse ? JSON.parse(event) : event));
     } catch {
       // A failing listener must not break the backup.
     }
   };
 }
 
-const options = opts => JSON.stringify(rename(opts ?? {}, toSnake));
+/** The native addon behind the common calling convention: snake_case options in, camelCase out. */
+class NativeBackend {
+  constructor(binding, store, level) {
+    this.engine = new binding.NativeEngine(store, level);
+  }
+  run(method, args, onProgress, signal) {
+    const json = args.map(a => (a !== null && typeof a === 'object' ? JSON.stringify(a) : a));
+    const withProgress = method === 'backup' || method === 'verify' || method === 'restore';
+    const rest = withProgress ? [progress(onProgress, true), signal] : method === 'drill' ? [signal] : [];
+    return call(signal, async () => settle(await this.engine[method](...json, ...rest)));
+  }
+}
+
+// A native reader's errors arrive as "E_CODE: message" (they are not built on the JS thread).
+function nativeChunkError(err) {
+  const m = /^(E_[A-Z_]+): ([\s\S]*)$/.exec(err?.message ?? '');
+  return m ? new BackupError(m[1], m[2]) : new BackupError('E_INTERNAL', err?.message ?? String(err));
+}
+
+NativeBackend.prototype.openRead = async function openRead(selector) {
+  const reader = this.engine.reader(selector);
+  const opened = await call(undefined, async () => settle(await reader.open()));
+  async function* chunks() {
+    for (;;) {
+      let chunk;
+      try {
+        chunk = await reader.next();
+      } catch (err) {
+        throw nativeChunkError(err);
+      }
+      if (chunk === null) return;
+      yield chunk;
+    }
+  }
+  return { ...opened, chunks: chunks() };
+};
+
+class WasmBackend {
+  constructor(binding, store, level) {
+    this.engine = new binding.WasmEngine(store, level);
+  }
+  run(method, args, onProgress, signal) {
+    const withProgress = method === 'backup' || method === 'verify' || method === 'restore';
+    const rest = withProgress ? [progress(onProgress, false), signal] : method === 'drill' ? [signal] : [];
+    return call(signal, async () => camel(await this.engine[method](...args, ...rest)));
+  }
+  async openRead(selector) {
+    const { chunks, ...opened } = await call(undefined, () => this.engine.openRead(selector));
+    return { ...camel(opened), chunks };
+  }
+}
 
 class Engine {
   /**
-   * @param {{store?: string, compressionLevel?: number}} [opts]
+   * @param {{store?: string, compressionLevel?: number, engine?: 'native' | 'wasm'}} [opts]
    */
-  constructor({ store = process.env.BACKSTAGE_BACKUP_STORE || './backups', compressionLevel = 6 } = {}) {
-    if (!native.binding) {
-      throw new BackupError(
-        'E_UNAVAILABLE',
-        `the native engine is not available (${native.error}) and the WebAssembly engine is not built yet; ` +
-          'build the addon with `npm install` at the repository root',
-      );
-    }
+  constructor({
+    store = process.env.BACKSTAGE_BACKUP_STORE || './backups',
+    compressionLevel = 6,
+    engine = process.env.BACKSTAGE_BACKUP_ENGINE || undefined,
+  } = {}) {
     if (!Number.isInteger(compressionLevel) || compressionLevel < 1 || compressionLevel > 9) {
       throw new BackupError('E_INVALID', 'compressionLevel must be a whole number from 1 to 9');
     }
-    this.kind = 'native';
+    this.kind = choose(engine);
     this.store = store;
-    this.native = new native.binding.NativeEngine(store, compressionLevel);
+    const Backend = this.kind === 'native' ? NativeBackend : WasmBackend;
+    Object.defineProperty(this, 'backend', { value: new Backend(load(this.kind).binding, store, compressionLevel) });
   }
 
   backup({ onProgress, signal, ...opts } = {}) {
-    return call(signal, () => this.native.backup(options(opts), progress(onProgress), signal));
+    return this.backend.run('backup', [snake(opts)], onProgress, signal);
   }
 
   list() {
-    return call(undefined, () => this.native.list());
+    return this.backend.run('list', []);
   }
 
   verify(selector = 'latest', { onProgress, signal } = {}) {
-    return call(signal, () => this.native.verify(selector, progress(onProgress), signal));
+    return this.backend.run('verify', [selector], onProgress, signal);
   }
 
   restore(selector, { onProgress, signal, ...opts } = {}) {
-    return call(signal, () => this.native.restore(selector, options(opts), progress(onProgress), signal));
+    return this.backend.run('restore', [selector, snake(opts)], onProgress, signal);
   }
 
   drill(selector = 'latest', { signal, ...opts } = {}) {
-    return call(signal, () => this.native.drill(selector, options(opts), signal));
+    return this.backend.run('drill', [selector, snake(opts)], undefined, signal);
   }
 
   prune(opts = {}) {
-    return call(undefined, () => this.native.prune(options(opts)));
+    return this.backend.run('prune', [snake(opts)]);
   }
 
   health(opts = {}) {
-    return call(undefined, () => this.native.health(options(opts)));
+    return this.backend.run('health', [snake(opts)]);
+  }
+
+  /** Opens a backup's stored `.sql.gz`; `chunks` yields it a Buffer at a time (back-pressure). */
+  openRead(selector = 'latest') {
+    return this.backend.openRead(selector);
   }
 }
 

@@ -62,26 +62,7 @@ impl Default for BackupOptions {
     }
 }
 
-/// Validates `key=value` labels: keys are short identifiers, values single-line text.
-pub fn validate_label(key: &str, value: &str) -> Result<()> {
-    let key_ok = !key.is_empty()
-        && key.len() <= 63
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'));
-    if !key_ok {
-        return Err(Error::invalid(format!(
-            "label key '{}' must be 1-63 letters, digits, '-', '_', '.' or '/'",
-            crate::naming::printable(key)
-        )));
-    }
-    if value.len() > 256 || value.chars().any(char::is_control) {
-        return Err(Error::invalid(format!(
-            "label {key}'s value must be at most 256 characters on one line"
-        )));
-    }
-    Ok(())
-}
+pub use crate::manifest::validate_label;
 
 /// Takes a backup into `store`; returns its manifest.
 pub async fn backup(

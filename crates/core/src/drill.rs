@@ -135,7 +135,10 @@ pub async fn drill(
             progress.phase(Phase::Comparing);
             report
                 .problems
-                .extend(compare(expected.as_ref(), restored.entities.as_ref()));
+                .extend(crate::manifest::entity_count_problems(
+                    expected.as_ref(),
+                    restored.entities.as_ref(),
+                ));
         }
     }
     if let Err(err) = dropped {
@@ -146,33 +149,6 @@ pub async fn drill(
     record(store, entry, &report).await?;
     progress.phase(Phase::Done);
     Ok(report)
-}
-
-/// Differences between the manifest's entity counts and what the restore produced.
-fn compare(
-    expected: Option<&BTreeMap<String, u64>>,
-    found: Option<&BTreeMap<String, u64>>,
-) -> Vec<String> {
-    let Some(expected) = expected else {
-        return Vec::new();
-    };
-    let empty = BTreeMap::new();
-    let found = found.unwrap_or(&empty);
-    let mut kinds: Vec<&String> = expected.keys().chain(found.keys()).collect();
-    kinds.sort();
-    kinds.dedup();
-    kinds
-        .into_iter()
-        .filter_map(|kind| {
-            let want = expected.get(kind).copied().unwrap_or(0);
-            let got = found.get(kind).copied().unwrap_or(0);
-            (want != got).then(|| {
-                format!(
-                    "{kind}: the manifest says {want} entities, the restored database has {got}"
-                )
-            })
-        })
-        .collect()
 }
 
 async fn record(store: &dyn Store, entry: &BackupEntry, report: &DrillReport) -> Result<()> {
@@ -216,9 +192,9 @@ mod tests {
         let want: BTreeMap<String, u64> = [("api".into(), 2), ("user".into(), 3)].into();
         let got: BTreeMap<String, u64> =
             [("api".into(), 2), ("user".into(), 1), ("group".into(), 1)].into();
-        let problems = compare(Some(&want), Some(&got));
+        let problems = crate::manifest::entity_count_problems(Some(&want), Some(&got));
         assert_eq!(problems.len(), 2, "{problems:?}");
-        assert!(compare(Some(&want), Some(&want)).is_empty());
-        assert!(compare(None, Some(&got)).is_empty());
+        assert!(crate::manifest::entity_count_problems(Some(&want), Some(&want)).is_empty());
+        assert!(crate::manifest::entity_count_problems(None, Some(&got)).is_empty());
     }
 }

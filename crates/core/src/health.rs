@@ -5,7 +5,10 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::listing::{list_backups, BackupEntry, BackupStatus, Record};
+#[cfg(feature = "runtime")]
+use crate::listing::list_backups;
+use crate::listing::{BackupEntry, BackupStatus, Record};
+#[cfg(feature = "runtime")]
 use crate::store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -343,6 +346,7 @@ fn record_check(
 }
 
 /// Lists the store and judges it; an unreachable store is UNKNOWN, not an error.
+#[cfg(feature = "runtime")]
 pub async fn health(
     store: &dyn Store,
     thresholds: &HealthThresholds,

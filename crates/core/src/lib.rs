@@ -36,11 +36,11 @@ pub mod verify;
 pub mod backup;
 #[cfg(feature = "postgres")]
 pub mod drill;
-#[cfg(feature = "runtime")]
+// Pure without `runtime` (evaluate); its store-reading entry point needs it.
 pub mod health;
 #[cfg(feature = "runtime")]
 pub mod leftovers;
-#[cfg(feature = "runtime")]
+// Pure without `runtime` (entry types, records); reading a store needs it.
 pub mod listing;
 #[cfg(feature = "runtime")]
 pub mod parallel_gzip;

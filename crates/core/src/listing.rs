@@ -1,15 +1,21 @@
 //! What is in a store: backups grouped from their objects, with a status that never calls a
 //! backup good unless its manifest (written last) is there and readable.
 
+#[cfg(feature = "runtime")]
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+#[cfg(feature = "runtime")]
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "runtime")]
 use crate::error::{Error, ErrorKind, Result};
-use crate::manifest::{Manifest, MAX_MANIFEST_BYTES};
+use crate::manifest::Manifest;
+#[cfg(feature = "runtime")]
+use crate::manifest::MAX_MANIFEST_BYTES;
 use crate::naming::{BackupName, Part};
+#[cfg(feature = "runtime")]
 use crate::store::{ObjectMeta, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +111,7 @@ impl BackupEntry {
 }
 
 /// The objects one backup has in the store, from a listing alone (no object is read).
+#[cfg(feature = "runtime")]
 #[derive(Debug, Default)]
 pub struct BackupObjects {
     pub objects: BTreeMap<Part, ObjectMeta>,
@@ -112,6 +119,7 @@ pub struct BackupObjects {
     pub pending: bool,
 }
 
+#[cfg(feature = "runtime")]
 impl BackupObjects {
     pub fn has(&self, part: Part) -> bool {
         self.objects.contains_key(&part)
@@ -125,6 +133,7 @@ impl BackupObjects {
 }
 
 /// Groups the store's objects and open uploads by backup: one LIST, no reads.
+#[cfg(feature = "runtime")]
 pub async fn index(store: &dyn Store) -> Result<BTreeMap<BackupName, BackupObjects>> {
     let mut groups: BTreeMap<BackupName, BackupObjects> = BTreeMap::new();
     for object in store.list().await? {
@@ -141,6 +150,7 @@ pub async fn index(store: &dyn Store) -> Result<BTreeMap<BackupName, BackupObjec
 }
 
 /// Lists backups, newest first.
+#[cfg(feature = "runtime")]
 pub async fn list_backups(store: &dyn Store) -> Result<Vec<BackupEntry>> {
     let groups = index(store).await?;
     let mut entries: Vec<BackupEntry> = stream::iter(groups)
@@ -155,11 +165,42 @@ pub async fn list_backups(store: &dyn Store) -> Result<Vec<BackupEntry>> {
     Ok(entries)
 }
 
+#[cfg(feature = "runtime")]
 async fn read_record(store: &dyn Store, key: &str) -> Option<Record> {
     let bytes = store.get_small(key, MAX_MANIFEST_BYTES).await.ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
+/// A backup's status from what the store holds: complete only with a readable manifest and its
+/// data object; without a manifest, incomplete when our marker or an upload says it never
+/// finished, else a legacy (runbook-made) backup. Returns (status, manifest, problem).
+pub fn classify(
+    has_data: bool,
+    manifest: Option<crate::error::Result<Manifest>>,
+    unfinished: bool,
+) -> (BackupStatus, Option<Manifest>, Option<String>) {
+    match manifest {
+        Some(Ok(manifest)) if has_data => (BackupStatus::Complete, Some(manifest), None),
+        Some(Ok(manifest)) => (
+            BackupStatus::Incomplete,
+            Some(manifest),
+            Some("the manifest is there but the data object is missing".into()),
+        ),
+        Some(Err(err)) => (
+            BackupStatus::Incomplete,
+            None,
+            Some(format!("unreadable manifest: {err}")),
+        ),
+        None if unfinished => (
+            BackupStatus::Incomplete,
+            None,
+            Some("the backup never finished (no manifest)".into()),
+        ),
+        None => (BackupStatus::Legacy, None, None),
+    }
+}
+
+#[cfg(feature = "runtime")]
 async fn load_entry(
     store: &dyn Store,
     name: BackupName,
@@ -185,32 +226,21 @@ async fn load_entry(
         drilled: None,
         problem: None,
     };
-    if has(Part::Manifest) {
+    let manifest = if has(Part::Manifest) {
         match store
             .get_small(&name.key(Part::Manifest), MAX_MANIFEST_BYTES)
             .await
         {
-            Ok(bytes) => match Manifest::from_json(&bytes) {
-                Ok(manifest) => {
-                    if entry.bytes.is_none() {
-                        entry.problem =
-                            Some("the manifest is there but the data object is missing".into());
-                    } else {
-                        entry.status = BackupStatus::Complete;
-                    }
-                    entry.manifest = Some(manifest);
-                }
-                Err(err) => entry.problem = Some(format!("unreadable manifest: {err}")),
-            },
+            Ok(bytes) => Some(Manifest::from_json(&bytes)),
             // Deleted between list and read (a concurrent prune): skip it.
             Err(err) if err.kind() == ErrorKind::NotFound => return Ok(None),
             Err(err) => return Err(err),
         }
-    } else if parts.is_unfinished() {
-        entry.problem = Some("the backup never finished (no manifest)".into());
     } else {
-        entry.status = BackupStatus::Legacy;
-    }
+        None
+    };
+    (entry.status, entry.manifest, entry.problem) =
+        classify(entry.bytes.is_some(), manifest, parts.is_unfinished());
     if has(Part::VerifyRecord) {
         entry.verified = read_record(store, &name.key(Part::VerifyRecord)).await;
     }
@@ -222,12 +252,14 @@ async fn load_entry(
 
 /// Finds the backup `selector` names: `latest` (the newest complete one, else the newest
 /// legacy one) or an id.
+#[cfg(feature = "runtime")]
 pub async fn find_backup(store: &dyn Store, selector: &str) -> Result<BackupEntry> {
     find_backup_for(store, selector, None).await
 }
 
 /// As `find_backup`, but `latest` prefers backups of `plugin_id` (restoring the catalog must not
 /// pick up a newer backup of another plugin's database) when the store has any.
+#[cfg(feature = "runtime")]
 pub async fn find_backup_for(
     store: &dyn Store,
     selector: &str,

@@ -204,6 +204,54 @@ pub fn parse_sidecar(text: &[u8], file_name: &str) -> Result<String> {
     Ok(hash.to_ascii_lowercase())
 }
 
+/// Validates `key=value` labels: keys are short identifiers, values single-line text.
+pub fn validate_label(key: &str, value: &str) -> Result<()> {
+    let key_ok = !key.is_empty()
+        && key.len() <= 63
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'));
+    if !key_ok {
+        return Err(Error::invalid(format!(
+            "label key '{}' must be 1-63 letters, digits, '-', '_', '.' or '/'",
+            crate::naming::printable(key)
+        )));
+    }
+    if value.len() > 256 || value.chars().any(char::is_control) {
+        return Err(Error::invalid(format!(
+            "label {key}'s value must be at most 256 characters on one line"
+        )));
+    }
+    Ok(())
+}
+
+/// Differences between the manifest's entity counts and what the restore produced.
+pub fn entity_count_problems(
+    expected: Option<&BTreeMap<String, u64>>,
+    found: Option<&BTreeMap<String, u64>>,
+) -> Vec<String> {
+    let Some(expected) = expected else {
+        return Vec::new();
+    };
+    let empty = BTreeMap::new();
+    let found = found.unwrap_or(&empty);
+    let mut kinds: Vec<&String> = expected.keys().chain(found.keys()).collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+        .into_iter()
+        .filter_map(|kind| {
+            let want = expected.get(kind).copied().unwrap_or(0);
+            let got = found.get(kind).copied().unwrap_or(0);
+            (want != got).then(|| {
+                format!(
+                    "{kind}: the manifest says {want} entities, the restored database has {got}"
+                )
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

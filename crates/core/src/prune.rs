@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::leftovers::{delete_parts, find_leftovers, Leftovers};
-use crate::listing::{list_backups, BackupStatus};
+use crate::listing::list_backups;
 use crate::naming::Part;
-use crate::retention::{plan, Candidate, Decision, RetentionPolicy};
+use crate::retention::{plan_listing, Decision, RetentionPolicy};
 use crate::store::Store;
 use crate::store_lock;
 
@@ -58,46 +58,23 @@ pub async fn prune(
 
 async fn run(store: &dyn Store, options: &PruneOptions, now: DateTime<Utc>) -> Result<PruneReport> {
     let entries = list_backups(store).await?;
-    let complete: Vec<_> = entries
-        .iter()
-        .filter(|e| e.status == BackupStatus::Complete)
-        .collect();
-    let candidates: Vec<Candidate> = complete
-        .iter()
-        .map(|e| Candidate {
-            id: e.id(),
-            group: e.name.plugin_id.clone(),
-            taken_at: e.created_at(),
-            verified: e.verified.as_ref().is_some_and(|r| r.ok),
-        })
-        .collect();
-    let decisions = plan(&candidates, &options.policy, now)?;
+    let plan = plan_listing(&entries, &options.policy, now)?;
     let mut deleted = Vec::new();
-    let mut freed_bytes = 0;
-    for decision in decisions.iter().filter(|d| !d.keep) {
-        let entry = complete
-            .iter()
-            .find(|e| e.id() == decision.id)
-            .expect("decisions come from these entries");
+    for entry in &plan.delete {
         if !options.dry_run {
             // Manifest first: from here on the backup lists as incomplete, never as good.
             delete_parts(store, &entry.name, &Part::DELETION_ORDER).await?;
         }
-        freed_bytes += entry.bytes.unwrap_or(0);
-        deleted.push(decision.id.clone());
+        deleted.push(entry.id());
     }
     let leftovers =
         find_leftovers(store, None, options.leftover_grace, now, !options.dry_run).await?;
     Ok(PruneReport {
         dry_run: options.dry_run,
-        decisions,
+        decisions: plan.decisions,
         deleted,
-        freed_bytes,
-        untouched: entries
-            .iter()
-            .filter(|e| e.status == BackupStatus::Legacy)
-            .map(|e| e.id())
-            .collect(),
+        freed_bytes: plan.freed_bytes,
+        untouched: plan.untouched,
         leftovers,
     })
 }

@@ -785,3 +785,55 @@ mod tests {
         );
     }
 }
+
+/// Prune's decision over a listing, before anything is deleted: shared by the engine's prune
+/// and the WebAssembly engine, so both keep and delete exactly the same backups.
+#[derive(Debug)]
+pub struct ListingPlan<'a> {
+    pub decisions: Vec<Decision>,
+    /// The complete backups to delete, in decision order.
+    pub delete: Vec<&'a crate::listing::BackupEntry>,
+    pub freed_bytes: u64,
+    /// Runbook-made (legacy) backups: listed, never deleted.
+    pub untouched: Vec<String>,
+}
+
+/// Plans a prune of `entries`: only complete backups are candidates (a verified mark counts).
+pub fn plan_listing<'a>(
+    entries: &'a [crate::listing::BackupEntry],
+    policy: &RetentionPolicy,
+    now: DateTime<Utc>,
+) -> Result<ListingPlan<'a>> {
+    use crate::listing::BackupStatus;
+    let complete: Vec<_> = entries
+        .iter()
+        .filter(|e| e.status == BackupStatus::Complete)
+        .collect();
+    let candidates: Vec<Candidate> = complete
+        .iter()
+        .map(|e| Candidate {
+            id: e.id(),
+            group: e.name.plugin_id.clone(),
+            taken_at: e.created_at(),
+            verified: e.verified.as_ref().is_some_and(|r| r.ok),
+        })
+        .collect();
+    let decisions = plan(&candidates, policy, now)?;
+    let delete: Vec<_> = decisions
+        .iter()
+        .filter(|d| !d.keep)
+        .filter_map(|d| complete.iter().copied().find(|e| e.id() == d.id))
+        .collect();
+    let freed_bytes = delete.iter().map(|e| e.bytes.unwrap_or(0)).sum();
+    let untouched = entries
+        .iter()
+        .filter(|e| e.status == BackupStatus::Legacy)
+        .map(|e| e.id())
+        .collect();
+    Ok(ListingPlan {
+        decisions,
+        delete,
+        freed_bytes,
+        untouched,
+    })
+}

@@ -1,0 +1,51 @@
+//! backstage-backup's WebAssembly engine core: the pure parts of backstage-backup-core for the
+//! Node package's fallback engine (`pkg/wasm-engine/`). The JS glue does all I/O (pg_dump, psql,
+//! files, S3) and calls in here for every decision and every byte transform, so both engines
+//! share one implementation of the store format, the listing rules, retention and health.
+//!
+//! Values cross as plain JS objects with snake_case names (serde-wasm-bindgen); failures are
+//! JS `Error`s carrying the core's stable `code` (`E_INVALID`, `E_INTEGRITY`, …).
+
+mod listing;
+mod manifest;
+mod policy;
+mod stream;
+
+use backstage_backup_core::Error;
+use chrono::{DateTime, Utc};
+use serde::{de::DeserializeOwned, Serialize};
+use wasm_bindgen::prelude::*;
+
+pub use listing::*;
+pub use manifest::*;
+pub use policy::*;
+pub use stream::*;
+
+/// A JS `Error` with the core error's stable code.
+pub(crate) fn coded(err: Error) -> JsValue {
+    let js = js_sys::Error::new(err.message());
+    let _ = js_sys::Reflect::set(&js, &"code".into(), &err.kind().code().into());
+    js.into()
+}
+
+pub(crate) fn to_js(value: &impl Serialize) -> Result<JsValue, JsValue> {
+    // Maps as plain objects and 64-bit counts as numbers: what JSON.parse would give.
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| coded(Error::internal(format!("serialising a result: {e}"))))
+}
+
+pub(crate) fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| coded(Error::invalid(format!("{what}: {e}"))))
+}
+
+pub(crate) fn time(ms: f64) -> Result<DateTime<Utc>, JsValue> {
+    DateTime::from_timestamp_millis(ms as i64)
+        .ok_or_else(|| coded(Error::invalid("time out of range")))
+}
+
+/// The tool version written into manifests: the same workspace version as the native engine.
+#[wasm_bindgen(js_name = toolVersion)]
+pub fn tool_version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}

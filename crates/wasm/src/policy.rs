@@ -1,0 +1,144 @@
+//! Retention (prune's plan) and health: pure decisions over listed backups, taking `now`.
+
+use backstage_backup_core::duration::HumanDuration;
+use backstage_backup_core::health::{evaluate, HealthThresholds};
+use backstage_backup_core::retention::{plan_listing, RetentionPolicy};
+use backstage_backup_core::Error;
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+
+use crate::listing::{deletion_keys, entries_from};
+use crate::{coded, from_js, time, to_js};
+
+#[derive(Deserialize, Default)]
+struct PolicyJs {
+    keep_last: Option<f64>,
+    keep_daily: Option<f64>,
+    keep_weekly: Option<f64>,
+    keep_monthly: Option<f64>,
+    keep_within: Option<String>,
+}
+
+fn count(value: Option<f64>, key: &str) -> Result<Option<u32>, JsValue> {
+    match value {
+        None => Ok(None),
+        Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= u32::MAX as f64 => Ok(Some(n as u32)),
+        Some(_) => Err(coded(Error::invalid(format!(
+            "{key} must be a whole number"
+        )))),
+    }
+}
+
+/// Prune's plan: `{decisions, delete: [{id, keys, bytes}], freed_bytes, untouched}`. Only
+/// complete backups are candidates; legacy ones are listed as untouched; `keys` are in
+/// deletion order.
+#[wasm_bindgen(js_name = prunePlan)]
+pub fn prune_plan(entries: JsValue, policy: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+    let p: PolicyJs = from_js(policy, "prune options")?;
+    let policy = RetentionPolicy {
+        keep_last: count(p.keep_last, "keep_last")?,
+        keep_daily: count(p.keep_daily, "keep_daily")?,
+        keep_weekly: count(p.keep_weekly, "keep_weekly")?,
+        keep_monthly: count(p.keep_monthly, "keep_monthly")?,
+        keep_within: p
+            .keep_within
+            .as_deref()
+            .map(str::parse::<HumanDuration>)
+            .transpose()
+            .map_err(coded)?,
+    };
+    let entries = entries_from(entries)?;
+    let plan = plan_listing(&entries, &policy, time(now_ms)?).map_err(coded)?;
+    let delete = plan
+        .delete
+        .iter()
+        .map(|e| {
+            Ok(serde_json::json!({
+                "id": e.id(),
+                "keys": deletion_keys(&e.id())?,
+                "bytes": e.bytes.unwrap_or(0),
+            }))
+        })
+        .collect::<Result<Vec<_>, JsValue>>()?;
+    let (decisions, freed_bytes, untouched) = (plan.decisions, plan.freed_bytes, plan.untouched);
+    to_js(&serde_json::json!({
+        "decisions": decisions,
+        "delete": delete,
+        "freed_bytes": freed_bytes,
+        "untouched": untouched,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+struct ThresholdsJs {
+    max_age: Option<String>,
+    verify_max_age: Option<String>,
+    drill_max_age: Option<String>,
+    size_drop: Option<f64>,
+    size_growth: Option<f64>,
+}
+
+fn duration(text: Option<&str>) -> Result<Option<chrono::Duration>, JsValue> {
+    text.map(|t| t.parse::<HumanDuration>().map(|d| d.0))
+        .transpose()
+        .map_err(coded)
+}
+
+/// Checks health options before the store is read (bad input is an error, not UNKNOWN).
+fn thresholds(value: JsValue) -> Result<HealthThresholds, JsValue> {
+    let t: ThresholdsJs = if value.is_undefined() || value.is_null() {
+        ThresholdsJs::default()
+    } else {
+        from_js(value, "health options")?
+    };
+    let defaults = HealthThresholds::default();
+    Ok(HealthThresholds {
+        max_age: duration(t.max_age.as_deref())?.unwrap_or(defaults.max_age),
+        verify_max_age: duration(t.verify_max_age.as_deref())?.unwrap_or(defaults.verify_max_age),
+        drill_max_age: duration(t.drill_max_age.as_deref())?.unwrap_or(defaults.drill_max_age),
+        size_drop: t.size_drop.unwrap_or(defaults.size_drop),
+        size_growth: t.size_growth.unwrap_or(defaults.size_growth),
+        ..defaults
+    })
+}
+
+/// Validates health options; throws `E_INVALID`.
+#[wasm_bindgen(js_name = checkHealthOptions)]
+pub fn check_health_options(options: JsValue) -> Result<(), JsValue> {
+    thresholds(options).map(|_| ())
+}
+
+/// The health report for listed backups (newest first), as `core::health::evaluate`.
+#[wasm_bindgen(js_name = evaluateHealth)]
+pub fn evaluate_health(
+    entries: JsValue,
+    options: JsValue,
+    now_ms: f64,
+    store: &str,
+) -> Result<JsValue, JsValue> {
+    let thresholds = thresholds(options)?;
+    let entries = entries_from(entries)?;
+    to_js(&evaluate(&entries, &thresholds, time(now_ms)?, store))
+}
+
+/// The report for a store that could not be read: UNKNOWN, as the native engine says it.
+#[wasm_bindgen(js_name = unreadableHealth)]
+pub fn unreadable_health(
+    message: &str,
+    options: JsValue,
+    now_ms: f64,
+    store: &str,
+) -> Result<JsValue, JsValue> {
+    let thresholds = thresholds(options)?;
+    to_js(&serde_json::json!({
+        "status": "UNKNOWN",
+        "summary": format!("store: {message}"),
+        "checks": [{"name": "store", "status": "UNKNOWN", "message": message}],
+        "checked_at": time(now_ms)?,
+        "store": store,
+        "last_backup": null,
+        "last_verify": null,
+        "last_drill": null,
+        "max_age_seconds": thresholds.max_age.num_seconds(),
+    }))
+}

@@ -1,0 +1,247 @@
+//! Byte transforms, called once per chunk (~1 MiB) so V8 optimises the loop early: gzip with
+//! the compressed side's SHA-256, plain SHA-256, and verification of a stored `.sql.gz` stream.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::rc::Rc;
+
+use backstage_backup_core::pipeline::DigestCounter;
+use backstage_backup_core::verify::{
+    ends_with_completion_line, problems, Expectations, StreamVerifier, VerifyFailure,
+};
+use backstage_backup_core::Error;
+use flate2::write::GzEncoder;
+use wasm_bindgen::prelude::*;
+
+use crate::{coded, from_js, to_js};
+
+/// The dump's last bytes, enough to find pg_dump's completion line.
+const TAIL_KEEP: usize = 16 << 10;
+
+/// gzip (one standard stream, the same bytes as the native engine's single-thread output) with
+/// the SHA-256 and size of the compressed side. The raw side's SHA-256 is a separate `Hasher`,
+/// so the JS glue can run the two on two threads, as the native engine uses two cores.
+#[wasm_bindgen]
+pub struct Deflater {
+    encoder: Option<GzEncoder<Vec<u8>>>,
+    compressed: DigestCounter,
+    raw_bytes: u64,
+    tail: Vec<u8>,
+}
+
+#[wasm_bindgen]
+impl Deflater {
+    #[wasm_bindgen(constructor)]
+    pub fn new(level: u32) -> Result<Deflater, JsValue> {
+        if level > 9 {
+            return Err(coded(Error::invalid(format!(
+                "compression level {level} is out of range: use 1 (fastest) to 9 (smallest)"
+            ))));
+        }
+        Ok(Deflater {
+            encoder: Some(GzEncoder::new(
+                Vec::with_capacity(1 << 20),
+                flate2::Compression::new(level),
+            )),
+            compressed: DigestCounter::default(),
+            raw_bytes: 0,
+            tail: Vec::new(),
+        })
+    }
+
+    /// Compresses a chunk; returns the compressed bytes ready so far (often empty).
+    pub fn push(&mut self, chunk: &[u8]) -> Result<Vec<u8>, JsValue> {
+        let encoder = self
+            .encoder
+            .as_mut()
+            .ok_or_else(|| coded(Error::internal("the gzip stream is already finished")))?;
+        encoder
+            .write_all(chunk)
+            .map_err(|e| coded(Error::internal(format!("gzip: {e}"))))?;
+        self.raw_bytes += chunk.len() as u64;
+        self.tail.extend_from_slice(chunk);
+        if self.tail.len() > 4 * TAIL_KEEP {
+            self.tail.drain(..self.tail.len() - TAIL_KEEP);
+        }
+        let out = std::mem::take(encoder.get_mut());
+        self.compressed.update(&out);
+        Ok(out)
+    }
+
+    /// Ends the stream; returns the last compressed bytes. `digest()` is final afterwards.
+    pub fn finish(&mut self) -> Result<Vec<u8>, JsValue> {
+        let encoder = self
+            .encoder
+            .take()
+            .ok_or_else(|| coded(Error::internal("the gzip stream is already finished")))?;
+        let last = encoder
+            .finish()
+            .map_err(|e| coded(Error::internal(format!("gzip: {e}"))))?;
+        self.compressed.update(&last);
+        Ok(last)
+    }
+
+    /// `{bytes, sha256}` of the compressed stream, once finished.
+    pub fn digest(&self) -> Result<JsValue, JsValue> {
+        if self.encoder.is_some() {
+            return Err(coded(Error::internal("the gzip stream is not finished")));
+        }
+        to_js(&self.compressed.clone().finish())
+    }
+
+    /// Whether the input so far ends with pg_dump's "dump complete" line.
+    #[wasm_bindgen(js_name = completionLine)]
+    pub fn completion_line(&self) -> bool {
+        ends_with_completion_line(&self.tail)
+    }
+
+    #[wasm_bindgen(getter, js_name = rawBytes)]
+    pub fn raw_bytes(&self) -> f64 {
+        self.raw_bytes as f64
+    }
+
+    /// Compressed bytes handed out so far.
+    #[wasm_bindgen(getter, js_name = storedBytes)]
+    pub fn stored_bytes(&self) -> f64 {
+        self.compressed.bytes() as f64
+    }
+}
+
+/// SHA-256 and byte count of a stream.
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct Hasher {
+    inner: DigestCounter,
+}
+
+#[wasm_bindgen]
+impl Hasher {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Hasher {
+        Hasher::default()
+    }
+
+    pub fn update(&mut self, chunk: &[u8]) {
+        self.inner.update(chunk);
+    }
+
+    /// `{bytes, sha256}` (hex). Leaves the hasher reset.
+    pub fn finish(&mut self) -> Result<JsValue, JsValue> {
+        to_js(&std::mem::take(&mut self.inner).finish())
+    }
+}
+
+/// Collects the decompressed dump for the caller (restore feeds it to psql).
+#[derive(Clone, Default)]
+struct Shared(Rc<RefCell<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Verification of a stored `.sql.gz` as it streams: SHA-256 and size of both sides, a full
+/// gunzip (concatenated members too) and pg_dump's completion line.
+#[wasm_bindgen]
+pub struct Verifier {
+    inner: Option<StreamVerifier<Shared>>,
+    out: Shared,
+    keep_output: bool,
+}
+
+#[wasm_bindgen]
+impl Verifier {
+    /// With `keepOutput`, `push` returns the decompressed bytes (for a restore); else nothing.
+    #[wasm_bindgen(constructor)]
+    pub fn new(keep_output: bool) -> Verifier {
+        let out = Shared::default();
+        Verifier {
+            inner: Some(StreamVerifier::with_output(out.clone())),
+            out,
+            keep_output,
+        }
+    }
+
+    /// Feeds a chunk of the stored object. Throws `E_INTEGRITY` when it is not valid gzip.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<Vec<u8>, JsValue> {
+        let verifier = self
+            .inner
+            .as_mut()
+            .ok_or_else(|| coded(Error::internal("the verifier is already finished")))?;
+        verifier.push(chunk).map_err(failure)?;
+        Ok(self.drain())
+    }
+
+    fn drain(&mut self) -> Vec<u8> {
+        let mut out = self.out.0.borrow_mut();
+        if self.keep_output {
+            std::mem::take(&mut *out)
+        } else {
+            out.clear();
+            Vec::new()
+        }
+    }
+
+    /// Ends the stream and judges it against what the manifest and sidecar promise
+    /// (`{compressed, raw, sidecar_sha256}`, each optional): `{check, problems, rest}`, where
+    /// `rest` is the last decompressed output. Throws `E_INTEGRITY` when gzip is cut short.
+    pub fn finish(&mut self, expected: JsValue) -> Result<JsValue, JsValue> {
+        let expected: ExpectationsJs = if expected.is_undefined() || expected.is_null() {
+            ExpectationsJs::default()
+        } else {
+            from_js(expected, "expectations")?
+        };
+        let verifier = self
+            .inner
+            .take()
+            .ok_or_else(|| coded(Error::internal("the verifier is already finished")))?;
+        let (check, _) = verifier.finish().map_err(failure)?;
+        let found = problems(
+            &check,
+            &Expectations {
+                compressed: expected.compressed,
+                raw: expected.raw,
+                sidecar_sha256: expected.sidecar_sha256,
+            },
+        );
+        let out = to_js(&serde_json::json!({"check": check, "problems": found}))?;
+        let rest = js_sys::Uint8Array::from(&self.drain()[..]);
+        js_sys::Reflect::set(&out, &"rest".into(), &rest)?;
+        Ok(out)
+    }
+
+    #[wasm_bindgen(getter, js_name = rawBytes)]
+    pub fn raw_bytes(&self) -> f64 {
+        self.inner.as_ref().map_or(0, StreamVerifier::raw_bytes) as f64
+    }
+
+    #[wasm_bindgen(getter, js_name = storedBytes)]
+    pub fn stored_bytes(&self) -> f64 {
+        self.inner
+            .as_ref()
+            .map_or(0, StreamVerifier::compressed_bytes) as f64
+    }
+}
+
+fn failure(failure: VerifyFailure) -> JsValue {
+    match failure {
+        VerifyFailure::Corrupt(err) => coded(err),
+        VerifyFailure::Output(err) => coded(Error::internal(format!("verify output: {err}"))),
+    }
+}
+
+#[derive(Default, serde::Deserialize)]
+struct ExpectationsJs {
+    #[serde(default)]
+    compressed: Option<backstage_backup_core::manifest::Digest>,
+    #[serde(default)]
+    raw: Option<backstage_backup_core::manifest::Digest>,
+    #[serde(default)]
+    sidecar_sha256: Option<String>,
+}

@@ -1,0 +1,360 @@
+'use strict';
+// The conformance suite both engines pass: every method against real PostgreSQL (the real
+// catalog schema, generated entities), a local store and the loopback S3 server; progress
+// events; aborts; and one failure of every class with its stable code.
+// `require('./conformance')('native' | 'wasm')` registers it for one engine.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const { Engine } = require('..');
+const { bin, admin, dbUrl, psql, tmpdir, Databases, startS3, expectCode, holdBackupLock } = require('./fixtures');
+
+const total = entities => Object.values(entities).reduce((a, b) => a + b, 0);
+
+function checkProgress(events, kind) {
+  const phases = events.filter(e => e.phase).map(e => e.phase);
+  assert.deepEqual(
+    phases.filter(p => ['connecting', 'dumping', 'finalizing', 'done'].includes(p)),
+    ['connecting', 'dumping', 'finalizing', 'done'],
+    `${kind}: ${JSON.stringify(phases)}`,
+  );
+  const bytes = events.filter(e => e.raw !== undefined);
+  assert.ok(bytes.length > 0 && bytes.at(-1).stored > 0, JSON.stringify(events));
+  for (let i = 1; i < bytes.length; i++) assert.ok(bytes[i].raw >= bytes[i - 1].raw, 'raw bytes never go back');
+}
+
+module.exports = function conformance(kind) {
+  const dbs = new Databases(kind);
+  let catalog;
+  let bulky;
+  let store;
+  let s3;
+  const engine = (storeUrl, opts = {}) => new Engine({ store: storeUrl, engine: kind, ...opts });
+
+  before(async () => {
+    store = tmpdir(`bbnode-${kind}-`);
+    catalog = dbs.catalog('cat');
+    bulky = dbs.bulky('bulk');
+    s3 = await startS3();
+  });
+
+  after(() => {
+    dbs.dropAll();
+    fs.rmSync(store, { recursive: true, force: true });
+    s3?.stop();
+  });
+
+  test(`${kind}: the ${kind} engine loads`, () => {
+    assert.equal(engine(store).kind, kind);
+  });
+
+  test(`${kind}: backup, list, verify, drill, restore, prune and health on a local store`, async () => {
+    const e = engine(store);
+    const events = [];
+    const manifest = await e.backup({
+      databaseUrl: dbUrl(catalog),
+      trigger: 'pre-upgrade',
+      labels: { backstage_version: '1.45.0' },
+      onProgress: event => events.push(event),
+    });
+    assert.equal(manifest.format, 'backstage-backup/v1');
+    assert.match(manifest.id, /^backstage-bbnode-cat-[a-z0-9-]+-\d{8}_\d{6}$/);
+    assert.equal(manifest.name, `${manifest.id}.sql.gz`);
+    assert.equal(manifest.trigger.kind, 'pre-upgrade');
+    // Label names are data: not camel-cased.
+    assert.deepEqual(manifest.labels, { backstage_version: '1.45.0' });
+    assert.equal(total(manifest.entities), 200);
+    assert.equal(manifest.database.name, catalog);
+    assert.equal(manifest.database.host, '127.0.0.1:5432');
+    assert.match(manifest.database.latestMigration, /\.js$/);
+    assert.equal(manifest.compressed.sha256.length, 64);
+    assert.ok(manifest.raw.bytes > manifest.compressed.bytes);
+    checkProgress(events, kind);
+
+    // The store format: three objects, private, `sha256sum -c` and gzip accept them.
+    const files = fs.readdirSync(store).filter(f => f.startsWith(manifest.id)).sort();
+    assert.deepEqual(files, [manifest.name, `${manifest.name}.manifest.json`, `${manifest.name}.sha256`]);
+    for (const f of files) assert.equal(fs.statSync(path.join(store, f)).mode & 0o777, 0o600, f);
+    execFileSync('sha256sum', ['-c', `${manifest.name}.sha256`], { cwd: store, stdio: 'ignore' });
+    execFileSync('gzip', ['-t', path.join(store, manifest.name)]);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(store, `${manifest.name}.manifest.json`))).labels, { backstage_version: '1.45.0' });
+
+    const list = await e.list();
+    assert.equal(list[0].id, manifest.id);
+    assert.equal(list[0].status, 'complete');
+    assert.equal(list[0].bytes, manifest.compressed.bytes);
+    assert.deepEqual(list[0].entities, manifest.entities);
+
+    const verifyEvents = [];
+    const verified = await e.verify('latest', { onProgress: event => verifyEvents.push(event) });
+    assert.equal(verified.ok, true, JSON.stringify(verified.problems));
+    assert.equal(verified.check.raw.sha256, manifest.raw.sha256);
+    assert.ok(verifyEvents.some(ev => ev.total === manifest.compressed.bytes), JSON.stringify(verifyEvents));
+    assert.equal((await e.list())[0].verifiedOk, true);
+    // The CLI reads what the engine wrote.
+    execFileSync(bin('backstage-backup'), ['verify', manifest.id, '--store', store], { stdio: 'ignore' });
+
+    const drilled = await e.drill('latest', { databaseUrl: admin });
+    assert.equal(drilled.ok, true, JSON.stringify(drilled.problems));
+    assert.deepEqual(drilled.entities, manifest.entities);
+    assert.equal(psql(admin, `SELECT count(*) FROM pg_database WHERE datname = '${drilled.scratchDatabase}'`), '0');
+    assert.equal((await e.list())[0].drilledOk, true);
+
+    const fresh = dbs.name('restore');
+    const restored = await e.restore(manifest.id, { databaseUrl: dbUrl(fresh) });
+    assert.equal(restored.createdDatabase, true);
+    assert.deepEqual(restored.entities, manifest.entities);
+    assert.equal(psql(dbUrl(fresh), 'SELECT count(*) FROM final_entities'), '200');
+
+    // Again over the restored copy: --clean replaces it after a safety backup of it.
+    const again = await e.restore(manifest.id, { databaseUrl: dbUrl(fresh), clean: true });
+    assert.equal(again.createdDatabase, false);
+    // The safety backup is named after the backup that replaces the target (found by `latest`).
+    assert.ok(again.safetyBackup?.startsWith(`backstage-${manifest.database.pluginId}-`), JSON.stringify(again));
+    assert.equal(psql(dbUrl(fresh), 'SELECT count(*) FROM final_entities'), '200');
+
+    const plan = await e.prune({ keepLast: 1, dryRun: true });
+    assert.equal(plan.dryRun, true);
+    assert.deepEqual(plan.deleted, []);
+    assert.ok(plan.decisions.length >= 2);
+
+    const report = await e.health({ maxAge: '1h' });
+    assert.equal(report.status, 'OK', JSON.stringify(report.checks));
+    assert.equal(report.lastVerify.id, manifest.id);
+  });
+
+  test(`${kind}: backup, verify, restore and prune on S3`, async () => {
+    const prefix = `${kind}-all`;
+    const e = engine(s3.url(prefix));
+    const first = await e.backup({ databaseUrl: dbUrl(catalog) });
+    await new Promise(r => setTimeout(r, 1100));
+    const second = await e.backup({ databaseUrl: dbUrl(catalog), labels: { n: '2' } });
+    const { keys, uploads } = await s3.contents(prefix);
+    assert.deepEqual(uploads, []);
+    for (const m of [first, second]) for (const suffix of ['', '.sha256', '.manifest.json']) assert.ok(keys.includes(`${m.name}${suffix}`), keys.join());
+    const sidecar = (await s3.getObject(`${prefix}/${second.name}.sha256`)).toString();
+    assert.equal(sidecar, `${second.compressed.sha256}  ${second.name}\n`);
+
+    assert.equal((await e.verify(first.id)).ok, true);
+    const list = await e.list();
+    assert.deepEqual(
+      list.map(x => [x.id, x.status]),
+      [
+        [second.id, 'complete'],
+        [first.id, 'complete'],
+      ],
+    );
+    const fresh = dbs.name('s3restore');
+    const restored = await e.restore('latest', { databaseUrl: dbUrl(fresh) });
+    assert.equal(restored.id, second.id);
+    assert.deepEqual(restored.entities, second.entities);
+    // keep-last 1 keeps the newest, and the verified one: nothing to delete yet.
+    assert.deepEqual((await e.prune({ keepLast: 1 })).deleted, []);
+    await e.verify(second.id);
+    const pruned = await e.prune({ keepLast: 1 });
+    assert.deepEqual(pruned.deleted, [first.id]);
+    assert.ok(pruned.freedBytes > 0);
+    const after = await s3.contents(prefix);
+    assert.ok(!after.keys.some(k => k.startsWith(first.id)), after.keys.join());
+    assert.ok(!after.keys.includes('backstage-backup.lock'), 'the prune lock is released');
+    assert.equal((await e.health({ maxAge: '1h', drillMaxAge: '1d' })).lastBackup.id, second.id);
+  });
+
+  // Regression: a child's unread stdout is drained by Node when the child exits, so a dump that
+  // ended before the upload was ready came out empty (wasm engine, second backup onwards).
+  test(`${kind}: a tiny dump that ends before the store is ready is still read whole`, async () => {
+    const tiny = dbs.name('tiny');
+    psql(admin, `CREATE DATABASE ${tiny}`);
+    psql(dbUrl(tiny), 'CREATE TABLE t (x int); INSERT INTO t VALUES (1)');
+    const dir = tmpdir(`bbnode-${kind}-tiny-`);
+    try {
+      const e = engine(dir);
+      for (let i = 0; i < 3; i++) {
+        const manifest = await e.backup({ databaseUrl: dbUrl(tiny) });
+        assert.ok(manifest.raw.bytes > 500, JSON.stringify(manifest.raw));
+        await new Promise(r => setTimeout(r, 1000));
+      }
+      assert.deepEqual((await e.list()).map(x => x.status), ['complete', 'complete', 'complete']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test(`${kind}: openRead streams the stored .sql.gz as it is`, async () => {
+    const e = engine(store);
+    const [latest] = (await e.list()).filter(x => x.status === 'complete');
+    const opened = await e.openRead(latest.id);
+    assert.equal(opened.id, latest.id);
+    assert.equal(opened.fileName, latest.name);
+    assert.equal(opened.summary.id, latest.id);
+    const hash = crypto.createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of opened.chunks) {
+      hash.update(chunk);
+      bytes += chunk.length;
+    }
+    assert.equal(bytes, opened.bytes);
+    assert.equal(hash.digest('hex'), fs.readFileSync(path.join(store, `${latest.name}.sha256`), 'utf8').split(' ')[0]);
+    await expectCode(e.openRead('backstage-catalog-20000101_000000'), 'E_NOT_FOUND');
+  });
+
+  test(`${kind}: errors carry stable codes`, async () => {
+    const e = engine(store);
+    // Not found.
+    await expectCode(e.verify('backstage-catalog-20000101_000000'), 'E_NOT_FOUND');
+    await expectCode(engine(tmpdir('bbnode-empty-')).verify('latest'), 'E_NOT_FOUND');
+    await expectCode(e.backup({ databaseUrl: dbUrl(`${catalog}_missing`) }), 'E_NOT_FOUND');
+    // Invalid input.
+    await expectCode(e.verify('../etc/passwd'), 'E_INVALID');
+    await expectCode(engine('gs://bucket/x').list(), 'E_INVALID');
+    await expectCode(engine('s3://user:secret@bucket/x').list(), 'E_INVALID');
+    await expectCode(e.prune({}), 'E_INVALID');
+    await expectCode(e.health({ maxAge: 'soon' }), 'E_INVALID');
+    await expectCode(e.backup({ databaseUrl: dbUrl(catalog), labels: { 'bad key': 'x' } }), 'E_INVALID');
+    await expectCode(e.backup({ databaseUrl: dbUrl(catalog), trigger: 'whenever' }), 'E_INVALID');
+    await expectCode(e.backup({ databaseUrl: 'mysql://u:hunter2@h/db' }), 'E_INVALID');
+    assert.throws(() => engine(store, { compressionLevel: 12 }), err => err.code === 'E_INVALID');
+    // The database cannot be reached: pg_dump/psql/database class. The password stays out.
+    await assert.rejects(e.backup({ databaseUrl: 'postgresql://postgres:hunter2@127.0.0.1:1/x' }), err => {
+      assert.equal(err.code, 'E_PG_DUMP', err.message);
+      assert.ok(!err.message.includes('hunter2'), err.message);
+      return true;
+    });
+    // The store fails: a folder that is a file; S3 with a wrong secret.
+    const notDir = path.join(tmpdir('bbnode-file-'), 'file');
+    fs.writeFileSync(notDir, 'x');
+    await expectCode(engine(notDir).list(), 'E_STORE');
+    const secret = process.env.AWS_SECRET_ACCESS_KEY;
+    process.env.AWS_SECRET_ACCESS_KEY = 'wrong-secret';
+    try {
+      await expectCode(engine(s3.url(`${kind}-denied`)).list(), 'E_STORE');
+    } finally {
+      process.env.AWS_SECRET_ACCESS_KEY = secret;
+    }
+    // Exists: a non-empty target without clean.
+    const occupied = dbs.name('occupied');
+    psql(admin, `CREATE DATABASE ${occupied}`);
+    psql(dbUrl(occupied), 'CREATE TABLE keep_me (x int)');
+    const manifest = await e.backup({ databaseUrl: dbUrl(catalog) });
+    await expectCode(e.restore(manifest.id, { databaseUrl: dbUrl(occupied) }), 'E_EXISTS');
+    // Locked: the database's backup lock, and the store's prune lock.
+    const release = await holdBackupLock(catalog);
+    try {
+      await expectCode(e.backup({ databaseUrl: dbUrl(catalog) }), 'E_LOCKED');
+    } finally {
+      release();
+    }
+    const locked = tmpdir('bbnode-locked-');
+    const hour = 3600e3;
+    fs.writeFileSync(
+      path.join(locked, 'backstage-backup.lock'),
+      JSON.stringify({ token: 't', purpose: 'prune', pid: 1, acquired_at: new Date().toISOString(), expires_at: new Date(Date.now() + hour).toISOString() }),
+    );
+    await expectCode(engine(locked).prune({ keepLast: 1 }), 'E_LOCKED');
+    // Integrity: an unfinished backup cannot be verified.
+    const unfinished = tmpdir('bbnode-unfinished-');
+    fs.writeFileSync(path.join(unfinished, 'backstage-catalog-20200101_000000.sql.gz'), 'x');
+    fs.writeFileSync(path.join(unfinished, 'backstage-catalog-20200101_000000.sql.gz.incomplete'), '{}');
+    assert.equal((await engine(unfinished).list())[0].status, 'incomplete');
+    await expectCode(engine(unfinished).verify('backstage-catalog-20200101_000000'), 'E_INTEGRITY');
+    // Aborted before it started.
+    await expectCode(e.backup({ databaseUrl: dbUrl(catalog), signal: AbortSignal.abort() }), 'E_ABORTED');
+    // What only the native engine can do is a clear E_UNAVAILABLE in the wasm engine.
+    const withConfig = e.backup({ appConfig: [path.join(tmpdir('bbnode-cfg-'), 'app-config.yaml')] });
+    await expectCode(withConfig, kind === 'wasm' ? 'E_UNAVAILABLE' : 'E_INVALID');
+  });
+
+  test(`${kind}: a damaged backup fails verify, and restore leaves the target unchanged`, async () => {
+    const dir = tmpdir(`bbnode-${kind}-damaged-`);
+    try {
+      const e = engine(dir);
+      const manifest = await e.backup({ databaseUrl: dbUrl(catalog) });
+      const file = path.join(dir, manifest.name);
+      const bytes = fs.readFileSync(file);
+      bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+      fs.writeFileSync(file, bytes);
+      const report = await e.verify(manifest.id);
+      assert.equal(report.ok, false);
+      assert.ok(report.problems.length > 0);
+      assert.equal((await e.list())[0].verifiedOk, false);
+      const target = dbs.name('damaged');
+      psql(admin, `CREATE DATABASE ${target}`);
+      psql(dbUrl(target), 'CREATE TABLE keep_me (x int); INSERT INTO keep_me VALUES (7)');
+      await expectCode(e.restore(manifest.id, { databaseUrl: dbUrl(target), clean: true, safetyBackup: false }), 'E_INTEGRITY');
+      assert.equal(psql(dbUrl(target), 'SELECT x FROM keep_me'), '7');
+      assert.equal(psql(dbUrl(target), "SELECT to_regclass('final_entities') IS NULL"), 't');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test(`${kind}: a catalog broken by a bad migration is backed up and rolled back`, async () => {
+    const dir = tmpdir(`bbnode-${kind}-upgrade-`);
+    try {
+      const e = engine(dir);
+      const broken = dbs.catalog('upgrade', 40);
+      const good = await e.backup({ databaseUrl: dbUrl(broken), trigger: 'pre-upgrade' });
+      psql(
+        dbUrl(broken),
+        "INSERT INTO knex_migrations (name, batch, migration_time) VALUES ('20991231000000_bad.js', 99, now()); " +
+          'ALTER TABLE final_entities RENAME COLUMN final_entity TO final_entity_v2',
+      );
+      // The broken state is still backed up, without the counts it cannot read.
+      const after = await e.backup({ databaseUrl: dbUrl(broken) });
+      assert.equal(after.entities ?? null, null);
+      assert.equal(after.database.latestMigration, '20991231000000_bad.js');
+      // The rollback takes its safety backup of the broken state and restores the good one.
+      const report = await e.restore(good.id, { databaseUrl: dbUrl(broken), clean: true });
+      assert.ok(report.safetyBackup);
+      assert.equal(total(report.entities), total(good.entities));
+      assert.equal(psql(dbUrl(broken), "SELECT count(*) FROM knex_migrations WHERE name LIKE '2099%'"), '0');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test(`${kind}: an aborted backup stops promptly and leaves nothing`, async () => {
+    const dir = tmpdir(`bbnode-${kind}-abort-`);
+    try {
+      const e = engine(dir);
+      const controller = new AbortController();
+      const started = Date.now();
+      const running = e.backup({
+        databaseUrl: dbUrl(bulky),
+        signal: controller.signal,
+        onProgress: event => {
+          if (event.stored > 0) controller.abort();
+        },
+      });
+      await expectCode(running, 'E_ABORTED');
+      assert.ok(Date.now() - started < 30000);
+      assert.deepEqual(await e.list(), []);
+      assert.deepEqual(fs.readdirSync(dir), []);
+      // The lock went with it: the next backup of that database is not refused.
+      await expectCode(e.backup({ databaseUrl: dbUrl(bulky), signal: AbortSignal.abort() }), 'E_ABORTED');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test(`${kind}: an aborted backup to S3 leaves no object and no open multipart upload`, async () => {
+    const prefix = `${kind}-abort`;
+    const e = engine(s3.url(prefix));
+    const controller = new AbortController();
+    const aborted = e.backup({
+      databaseUrl: dbUrl(bulky),
+      signal: controller.signal,
+      onProgress: event => {
+        // Past the first 6 MiB part: the multipart upload is open with parts in it.
+        if (event.stored > 9 * 1024 * 1024) controller.abort();
+      },
+    });
+    await expectCode(aborted, 'E_ABORTED');
+    assert.deepEqual(await s3.contents(prefix), { keys: [], uploads: [] });
+    assert.deepEqual(await e.list(), []);
+  });
+};

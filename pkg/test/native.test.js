@@ -1,0 +1,3 @@
+'use strict';
+// The conformance suite on the native addon (crates/napi).
+require('./conformance')('native');

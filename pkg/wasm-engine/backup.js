@@ -1,0 +1,259 @@
+'use strict';
+// The backup operation, as core's backup.rs: with the database's advisory lock held and a
+// snapshot exported, pg_dump --snapshot streams through crates/wasm's SHA-256 and gzip +
+// SHA-256 (on a worker thread) into the store; then the sidecar, then the manifest (written
+// last). A marker stands beside the backup until then, and every failure or abort removes what
+// was written.
+const { spawn } = require('node:child_process');
+const path = require('node:path');
+const { Worker } = require('node:worker_threads');
+
+const { BackupError, database, aborted, checkAborted } = require('../errors');
+const core = require('./core');
+const pg = require('./postgres');
+const { index, clearLeftovers } = require('./listing');
+
+/** pg_dump output goes to wasm in calls of about this size. */
+const CHUNK_BYTES = 1 << 20;
+
+/** A name no object in the store has yet (names have one-second resolution). */
+async function pickName(store, pluginId) {
+  const { groups } = await index(store);
+  for (let i = 0; i < 3; i++) {
+    const name = core.backupName(pluginId, Date.now(), groups);
+    if (name) return name;
+    await new Promise(resolve => setTimeout(resolve, 1000 - (Date.now() % 1000)));
+  }
+  throw new BackupError('E_EXISTS', "a backup with this second's name already exists; try again");
+}
+
+function spawnPgDump(tools, conn, snapshot) {
+  const args = ['--format=plain', '--no-password', `--snapshot=${snapshot}`];
+  if (conn.schema) args.push(`--schema=${conn.schema}`);
+  const child = spawn(tools.pgDump, args, { env: pg.libpqEnv(conn), stdio: ['ignore', 'pipe', 'pipe'] });
+  // When a child exits, Node drains (discards) a stdout nobody listens to yet: a small dump can
+  // finish before the upload is ready. A 'readable' listener claims it (and keeps flow control).
+  child.stdout.on('readable', () => {});
+  const stderr = pg.collectStderr(child.stderr);
+  const exited = new Promise(resolve => {
+    child.on('error', err => resolve({ err }));
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  const wait = async () => {
+    const { err, code, signal } = await exited;
+    if (err) throw database(`cannot start ${tools.pgDump}: ${err.message}`);
+    if (code === 0) return;
+    const status = signal ? `signal: ${signal}` : `exit status: ${code}`;
+    throw database(`pg_dump failed (${status}): ${stderr() || 'it printed nothing'}`);
+  };
+  return { child, stdout: child.stdout, wait };
+}
+
+/** Compressed chunks in flight to the gzip worker: enough to keep both threads busy. */
+const IN_FLIGHT = 3;
+
+/** The gzip worker: `send(message)` resolves to its reply; replies come in order. */
+function gzipWorker() {
+  const worker = new Worker(path.join(__dirname, 'gzip-worker.js'));
+  const waiting = [];
+  let failure;
+  const fail = err => {
+    failure ??= err;
+    for (const { reject } of waiting.splice(0)) reject(failure);
+  };
+  worker.on('message', reply => {
+    const next = waiting.shift();
+    if (reply?.error) next?.reject(new BackupError(reply.error.code, reply.error.message));
+    else next?.resolve(reply);
+  });
+  worker.on('error', fail);
+  worker.on('exit', () => fail(new BackupError('E_INTERNAL', 'the gzip worker stopped')));
+  return {
+    send: (message, transfer) => {
+      if (failure) return Promise.reject(failure);
+      const reply = new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+      worker.postMessage(message, transfer);
+      return reply;
+    },
+    stop: () => worker.terminate(),
+  };
+}
+
+/**
+ * Streams the dump through SHA-256 (here) and gzip + SHA-256 (on the worker) into `upload`:
+ * `{digests, complete}`. At most IN_FLIGHT chunks wait for the worker: memory stays bounded
+ * and back-pressure reaches pg_dump.
+ */
+async function streamInto(upload, input, level, progress, signal) {
+  const hasher = new core.Hasher();
+  const gzip = gzipWorker();
+  const pending = [];
+  let stored = 0;
+  let raw = 0;
+  const drain = async keep => {
+    while (pending.length > keep) {
+      const out = await pending.shift();
+      stored += out.length;
+      if (out.length) await upload.write(out);
+      progress.bytes({ raw, stored, total: null });
+    }
+  };
+  try {
+    await gzip.send({ level });
+    let pieces = [];
+    let size = 0;
+    const flush = async () => {
+      // Copied into a buffer of its own (never Node's shared pool): it is handed to the worker.
+      const chunk = new Uint8Array(size);
+      let at = 0;
+      for (const piece of pieces) {
+        chunk.set(piece, at);
+        at += piece.length;
+      }
+      pieces = [];
+      size = 0;
+      hasher.update(chunk);
+      raw += chunk.length;
+      pending.push(gzip.send(chunk, [chunk.buffer]));
+      await drain(IN_FLIGHT - 1);
+    };
+    try {
+      for await (const chunk of input) {
+        checkAborted(signal);
+        pieces.push(chunk);
+        size += chunk.length;
+        if (size >= CHUNK_BYTES) await flush();
+      }
+    } catch (err) {
+      if (err instanceof BackupError) throw err;
+      throw database(`reading the dump: ${err.message}`);
+    }
+    checkAborted(signal);
+    if (size) await flush();
+    await drain(0);
+    const { last, digest, complete } = await gzip.send("finish");
+    await upload.write(last);
+    const digests = { raw: hasher.finish(), compressed: digest };
+    progress.bytes({ raw: digests.raw.bytes, stored: digests.compressed.bytes, total: null });
+    return { digests, complete };
+  } catch (err) {
+    // Replies still owed settle (or fail) when the worker stops; nobody waits for them.
+    for (const reply of pending) reply.catch(() => {});
+    throw core.coded(err);
+  } finally {
+    hasher.free();
+    await gzip.stop();
+  }
+}
+
+async function writeBackup(store, dump, database_, entities, options, progress, signal) {
+  const name = await pickName(store, database_.plugin_id);
+  const { keys } = name;
+  const createdAt = Date.now();
+  await store.put(keys.marker, Buffer.from(JSON.stringify({ started_at: new Date(createdAt).toISOString(), tool_version: core.toolVersion() })));
+  try {
+    const upload = await store.startUpload(keys.data);
+    progress.phase('dumping');
+    let digests;
+    try {
+      const streamed = await streamInto(upload, dump.stdout, options.level, progress, signal).then(
+        value => ({ value }),
+        error => ({ error }),
+      );
+      // A failed upload or an abort came first (and stopped pg_dump): it is the cause.
+      if (streamed.error) dump.child.kill('SIGTERM');
+      const exited = await dump.wait().then(() => undefined, error => error);
+      if (streamed.error) throw streamed.error;
+      if (exited) throw exited;
+      if (!streamed.value.complete) {
+        throw database(
+          'the dump ended without pg_dump\'s "PostgreSQL database dump complete" line: it is not a complete plain-format dump',
+        );
+      }
+      digests = streamed.value.digests;
+    } catch (err) {
+      await upload.abort().catch(() => {});
+      throw err;
+    }
+    checkAborted(signal);
+    progress.phase('finalizing');
+    await upload.complete();
+    await store.put(keys.sidecar, Buffer.from(core.sidecarText(digests.compressed.sha256, keys.data)));
+    const { manifest, text } = core.buildManifest({
+      id: name.id,
+      name: keys.data,
+      database: database_,
+      created_at_ms: createdAt,
+      finished_at_ms: Date.now(),
+      level: options.level,
+      raw: digests.raw,
+      compressed: digests.compressed,
+      entities,
+      trigger: options.trigger,
+      labels: options.labels ?? {},
+    });
+    await store.put(keys.manifest, Buffer.from(text));
+    // A leftover marker beside a manifest is harmless: the manifest decides.
+    await store.delete(keys.marker).catch(() => {});
+    progress.phase('done');
+    return manifest;
+  } catch (err) {
+    for (const key of [keys.manifest, keys.sidecar, keys.data, keys.marker]) await store.delete(key).catch(() => {});
+    throw signal?.aborted ? aborted() : err;
+  }
+}
+
+/**
+ * Takes a backup of `conn` into `store`; resolves to the manifest. `options`: level, trigger
+ * (as checkBackupOptions returns it), labels, pluginId.
+ */
+async function backupDatabase(store, conn, pluginId, options, progress, signal) {
+  checkAborted(signal);
+  progress.phase('connecting');
+  const session = await pg.connect(conn);
+  let dump;
+  const stop = () => dump?.child.kill('SIGTERM');
+  signal?.addEventListener('abort', stop);
+  try {
+    // Holds the database's advisory lock and the exported snapshot until the dump is done.
+    await session.lock();
+    const server = await session.serverVersion();
+    await session.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY', 'starting the snapshot transaction');
+    const snapshot = await session.value('SELECT pg_export_snapshot()', 'exporting a snapshot for pg_dump');
+    const { entities, latestMigration } = await pg.catalogShape(conn, conn.schema, snapshot);
+    const tools = await pg.findTools(server.major);
+    checkAborted(signal);
+    // With the lock held, any unfinished backup of this database is dead: clear it now.
+    await clearLeftovers(store, pluginId, 0, Date.now());
+    checkAborted(signal);
+    dump = spawnPgDump(tools, conn, snapshot);
+    const info = {
+      name: conn.database,
+      plugin_id: pluginId,
+      host: pg.hostPort(conn),
+      ...(conn.schema ? { schema: conn.schema } : {}),
+      server_version: server.version,
+      pg_dump_version: tools.version,
+      ...(latestMigration ? { latest_migration: latestMigration } : {}),
+    };
+    return await writeBackup(store, dump, info, entities, options, progress, signal);
+  } finally {
+    signal?.removeEventListener('abort', stop);
+    dump?.child.kill('SIGTERM');
+    await session.close();
+  }
+}
+
+/** `engine.backup(options)`: resolves the database, checks the options, backs up. */
+async function backup(store, opts, defaultLevel, progress, signal) {
+  const level = opts.level ?? defaultLevel;
+  if (!Number.isInteger(level) || level < 0 || level > 9) {
+    throw new BackupError('E_INVALID', `compression level ${level} is out of range: use 1 (fastest) to 9 (smallest)`);
+  }
+  const { conn, pluginId: fromDatabase } = pg.resolveDatabase(opts);
+  const pluginId = opts.plugin_id ?? fromDatabase;
+  const trigger = core.checkBackupOptions(opts.trigger ?? undefined, opts.by ?? undefined, opts.labels, pluginId);
+  return backupDatabase(store, conn, pluginId, { level, trigger, labels: opts.labels }, progress, signal);
+}
+
+module.exports = { backup, backupDatabase };

@@ -1,0 +1,114 @@
+'use strict';
+// The WebAssembly engine: the same operations as the native addon, with crates/wasm doing the
+// pure work and this glue the I/O. Results use the native engine's snake_case shapes (index.js
+// renames them); failures are BackupErrors with the same codes.
+const { BackupError, aborted } = require('../errors');
+const core = require('./core');
+const pg = require('./postgres');
+const { openStore } = require('./store');
+const { backup } = require('./backup');
+const { listEntries, findBackup } = require('./listing');
+const { verify } = require('./verify');
+const { restore, drill } = require('./restore');
+const { prune, health } = require('./maintenance');
+
+// Safety backups before a restore use gzip's default level, as the native engine's do.
+const SAFETY_LEVEL = 6;
+
+/** Progress events as the native engine sends them: `{phase}` or `{raw, stored, total}`. */
+function reporter(onProgress) {
+  const send = event => {
+    try {
+      onProgress?.(event);
+    } catch {
+      // A failing listener must not break the operation.
+    }
+  };
+  return { phase: phase => send({ phase }), bytes: bytes => send(bytes) };
+}
+
+/** Runs an operation; after an abort, whatever failed is reported as E_ABORTED. */
+async function run(signal, op) {
+  try {
+    return await op();
+  } catch (err) {
+    if (signal?.aborted) throw aborted();
+    throw core.coded(err);
+  }
+}
+
+class WasmEngine {
+  constructor(store, level) {
+    core.warmUp();
+    this.storeUrl = store;
+    this.level = level;
+  }
+
+  backup(opts, onProgress, signal) {
+    return run(signal, () => backup(openStore(this.storeUrl), opts, this.level, reporter(onProgress), signal));
+  }
+
+  list() {
+    return run(undefined, async () => core.summaries(await listEntries(openStore(this.storeUrl))));
+  }
+
+  verify(selector, onProgress, signal) {
+    return run(signal, async () => {
+      const store = openStore(this.storeUrl);
+      return verify(store, await findBackup(store, selector), reporter(onProgress), signal);
+    });
+  }
+
+  restore(selector, opts, onProgress, signal) {
+    return run(signal, async () => {
+      const { conn, pluginId } = pg.resolveDatabase(opts);
+      const store = openStore(this.storeUrl);
+      const entry = await findBackup(store, selector, pluginId);
+      const options = { clean: Boolean(opts.clean), safetyBackup: opts.safety_backup ?? true };
+      return restore(store, entry, conn, options, SAFETY_LEVEL, reporter(onProgress), signal);
+    });
+  }
+
+  drill(selector, opts, signal) {
+    return run(signal, async () => {
+      const { conn } = pg.resolveDatabase(opts);
+      const store = openStore(this.storeUrl);
+      return drill(store, await findBackup(store, selector), conn, SAFETY_LEVEL, reporter(undefined), signal);
+    });
+  }
+
+  /** `{id, file_name, bytes, summary, chunks}`: the data object, streamed from the store. */
+  openRead(selector) {
+    return run(undefined, async () => {
+      const store = openStore(this.storeUrl);
+      const entry = await findBackup(store, selector);
+      const { stream, size } = await store.get(entry.keys.data);
+      async function* chunks() {
+        let seen = 0;
+        try {
+          for await (const chunk of stream) {
+            seen += chunk.length;
+            yield chunk;
+          }
+        } catch (err) {
+          throw new BackupError('E_STORE', `reading the backup failed: ${err.message}`);
+        } finally {
+          stream.destroy?.();
+        }
+        // The store promised more bytes than it gave: the object changed or broke.
+        if (seen < size) throw new BackupError('E_INTEGRITY', `the stored object ended ${size - seen} bytes early`);
+      }
+      return { id: entry.id, file_name: entry.keys.data, bytes: size, summary: core.summaries([entry])[0], chunks: chunks() };
+    });
+  }
+
+  prune(opts) {
+    return run(undefined, () => prune(openStore(this.storeUrl), opts));
+  }
+
+  health(opts) {
+    return run(undefined, () => health(openStore(this.storeUrl), opts));
+  }
+}
+
+module.exports = { WasmEngine, BackupError };

@@ -1,0 +1,103 @@
+'use strict';
+// Prune and health, as core's prune.rs, store_lock.rs and health.rs: the decisions are
+// crates/wasm's (retention plan, health evaluation); here the store is read and changed.
+const { BackupError } = require('../errors');
+const core = require('./core');
+const { listEntries, clearLeftovers } = require('./listing');
+
+const LOCK_KEY = 'backstage-backup.lock';
+const LOCK_TTL_MS = 30 * 60 * 1000;
+const utc = ms => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+
+async function readLock(store) {
+  try {
+    return JSON.parse((await store.getSmall(LOCK_KEY, 64 << 10)).toString('utf8'));
+  } catch (err) {
+    if (err.code === 'E_NOT_FOUND' || err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+}
+
+/** The store-wide lock object both engines use: created atomically, expiring after its TTL. */
+async function acquireLock(store, purpose) {
+  const now = Date.now();
+  const body = {
+    token: `${process.pid}-${process.hrtime.bigint()}`,
+    purpose,
+    pid: process.pid,
+    acquired_at: new Date(now).toISOString(),
+    expires_at: new Date(now + LOCK_TTL_MS).toISOString(),
+  };
+  for (let i = 0; i < 2; i++) {
+    try {
+      await store.putNew(LOCK_KEY, Buffer.from(JSON.stringify(body)));
+      return {
+        release: async () => {
+          if ((await readLock(store))?.token === body.token) await store.delete(LOCK_KEY);
+        },
+      };
+    } catch (err) {
+      if (err.code !== 'E_EXISTS') throw err;
+    }
+    const held = await readLock(store);
+    if (held && Date.parse(held.expires_at) > Date.now()) {
+      throw new BackupError(
+        'E_LOCKED',
+        `another ${held.purpose} (pid ${held.pid}, since ${utc(Date.parse(held.acquired_at))}) holds the lock on ${store.describe()}; ` +
+          `wait for it, or delete ${LOCK_KEY} there if that process is gone (the lock expires at ${utc(Date.parse(held.expires_at))})`,
+      );
+    }
+    await store.delete(LOCK_KEY);
+  }
+  throw new BackupError('E_LOCKED', `could not take the lock on ${store.describe()}: another process keeps taking it`);
+}
+
+async function prune(store, opts) {
+  const now = Date.now();
+  const policy = {
+    keep_last: opts.keep_last ?? undefined,
+    keep_daily: opts.keep_daily ?? undefined,
+    keep_weekly: opts.keep_weekly ?? undefined,
+    keep_monthly: opts.keep_monthly ?? undefined,
+    keep_within: opts.keep_within ?? undefined,
+  };
+  // Bad options fail before the lock is taken or anything is listed.
+  core.prunePlan([], policy, now);
+  const graceSeconds = opts.grace ? core.parseDuration(opts.grace) : 86400;
+  const dryRun = Boolean(opts.dry_run);
+  const lock = dryRun ? undefined : await acquireLock(store, 'prune');
+  try {
+    const plan = core.prunePlan(await listEntries(store), policy, now);
+    if (!dryRun) {
+      // Manifest first: from then on a half-deleted backup lists as incomplete, never as good.
+      for (const backup of plan.delete) for (const key of backup.keys) await store.delete(key);
+    }
+    const leftovers = await clearLeftovers(store, undefined, graceSeconds, now, !dryRun);
+    return {
+      dry_run: dryRun,
+      decisions: plan.decisions,
+      deleted: plan.delete.map(d => d.id),
+      freed_bytes: plan.freed_bytes,
+      untouched: plan.untouched,
+      leftovers,
+    };
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function health(store, opts) {
+  const options = { max_age: opts.max_age, verify_max_age: opts.verify_max_age, drill_max_age: opts.drill_max_age };
+  core.checkHealthOptions(options);
+  const now = Date.now();
+  let entries;
+  try {
+    entries = await listEntries(store);
+  } catch (err) {
+    // An unreachable store is UNKNOWN, not an error: health is for monitors.
+    return core.unreadableHealth(err.message, options, now, store.describe());
+  }
+  return core.evaluateHealth(entries, options, now, store.describe());
+}
+
+module.exports = { prune, health };

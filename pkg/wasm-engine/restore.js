@@ -1,0 +1,310 @@
+'use strict';
+// Restore and drill, as core's restore.rs and drill.rs: the backup streams from the store
+// through crates/wasm's Verifier into psql inside ONE transaction; COMMIT is sent only when
+// every check passed, so a damaged backup, an SQL error or an abort leaves the target as it was.
+const { spawn } = require('node:child_process');
+
+const { BackupError, database, aborted, checkAborted } = require('../errors');
+const core = require('./core');
+const pg = require('./postgres');
+
+/** Loads tried when PostgreSQL aborts the restore to break a deadlock with a live Backstage. */
+const DEADLOCK_ATTEMPTS = 4;
+const { backupDatabase } = require('./backup');
+const { readVerified, manifestExpectations } = require('./verify');
+
+const SCRATCH_PREFIX = 'bbdrill_';
+const STALE_SCRATCH_HOURS = 6;
+
+const schemaFilter = schema => (schema ? `n.nspname = ${pg.quoteLiteral(schema)}` : 'true');
+
+async function expectations(store, entry) {
+  const expected = manifestExpectations(entry);
+  if (entry.has_sidecar) {
+    const text = await store.getSmall(entry.keys.sidecar, core.maxManifestBytes());
+    const hash = core.parseSidecar(text, entry.keys.data);
+    if (entry.manifest && entry.manifest.compressed.sha256 !== hash) {
+      throw new BackupError(
+        'E_INTEGRITY',
+        `${entry.id}: the .sha256 sidecar (${hash}) and the manifest (${entry.manifest.compressed.sha256}) disagree; the backup was tampered with`,
+      );
+    }
+    expected.sidecar_sha256 = hash;
+  }
+  return expected;
+}
+
+/** Creates the target database when missing; true when it did. */
+async function ensureDatabase(target) {
+  try {
+    await (await pg.connect(target)).close();
+    return false;
+  } catch (err) {
+    if (err.code !== 'E_NOT_FOUND') throw err;
+  }
+  const admin = await pg.connect(pg.withDatabase(target, 'postgres'));
+  try {
+    await admin.query(`CREATE DATABASE ${pg.quoteIdent(target.database)}`, `creating database ${target.database}`);
+  } finally {
+    await admin.close();
+  }
+  return true;
+}
+
+/** A writer into a child's stdin that waits for drain and fails once the child is gone. */
+function stdinWriter(child) {
+  let broken;
+  child.stdin.on('error', err => {
+    broken = err;
+  });
+  const gone = new Promise(resolve => child.on('close', resolve));
+  return async data => {
+    if (broken) throw broken;
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error('psql exited');
+    if (!child.stdin.write(data)) {
+      await Promise.race([new Promise(resolve => child.stdin.once('drain', resolve)), gone.then(() => Promise.reject(new Error('psql exited')))]);
+    }
+  };
+}
+
+async function load(store, entry, target, tools, schemas, expected, progress, signal) {
+  const psql = spawn(tools.psql, ['--no-psqlrc', '--quiet', '--no-password', '-v', 'ON_ERROR_STOP=1'], {
+    env: pg.libpqEnv(target),
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  const stderr = pg.collectStderr(psql.stderr, 64 << 10);
+  const exited = new Promise(resolve => {
+    psql.on('error', err => resolve({ err }));
+    psql.on('close', (code, sig) => resolve({ code, sig }));
+  });
+  const write = stdinWriter(psql);
+  // An abort stops psql with the transaction open: PostgreSQL rolls it back.
+  const stop = () => psql.kill('SIGTERM');
+  signal?.addEventListener('abort', stop);
+  let outcome;
+  try {
+    let prelude = "SET client_min_messages = warning;\nBEGIN;\nSET LOCAL maintenance_work_mem = '256MB';\nSET LOCAL lock_timeout = '60s';\n";
+    for (const schema of schemas) prelude += `DROP SCHEMA ${schema} CASCADE;\n`;
+    if (schemas.length && !target.schema) prelude += 'CREATE SCHEMA public;\n';
+    await write(prelude);
+    // When psql stops reading (an SQL error), keep verifying to the end, as the native engine
+    // does: a damaged backup is reported as damaged, not as the SQL error it caused.
+    let stopped;
+    const feed = data => (stopped ? undefined : write(data).catch(err => (stopped = err)));
+    const result = await readVerified(store, entry.keys.data, expected, progress, signal, feed);
+    checkAborted(signal);
+    if (result.corrupt) {
+      outcome = { error: new BackupError('E_INTEGRITY', `${entry.id}: ${result.corrupt.message}; the target was left unchanged`) };
+    } else if (result.problems.length) {
+      await write('\nROLLBACK;\n').catch(() => {});
+      outcome = {
+        error: new BackupError('E_INTEGRITY', `${entry.id} failed verification; the target was left unchanged: ${result.problems.join('; ')}`),
+      };
+    } else if (stopped) {
+      outcome = { error: database(`psql stopped reading: ${stopped.message}`) };
+    } else {
+      await write('\nCOMMIT;\n');
+      outcome = { bytes: result.check.compressed.bytes };
+    }
+  } catch (err) {
+    if (signal?.aborted) outcome = { error: aborted() };
+    else if (err instanceof BackupError) outcome = { error: err };
+    else outcome = { error: database(`psql stopped reading: ${err.message}`) };
+  } finally {
+    signal?.removeEventListener('abort', stop);
+  }
+  if (outcome.error) psql.kill('SIGTERM');
+  psql.stdin.end();
+  const { err, code, sig } = await exited;
+  if (err) throw database(`cannot start ${tools.psql}: ${err.message}`);
+  const ok = code === 0;
+  if (outcome.error && ['E_INTEGRITY', 'E_ABORTED'].includes(outcome.error.code)) throw outcome.error;
+  if (!ok) {
+    const said = stderr()
+      .split('\n')
+      .filter(l => l.trim())
+      .slice(0, 5);
+    const status = sig ? `signal: ${sig}` : `exit status: ${code}`;
+    throw database(
+      `psql failed loading ${entry.id} (${status}); the transaction was rolled back and the target left unchanged: ` +
+        `${said.length ? said.join(' | ') : 'it printed nothing'}`,
+    );
+  }
+  if (outcome.error) throw outcome.error;
+  return outcome.bytes;
+}
+
+/** Restores `entry` into `target` (a connection); resolves to the restore report. */
+async function restore(store, entry, target, { clean = false, safetyBackup = true }, level, progress, signal) {
+  if (entry.status === 'incomplete') {
+    throw new BackupError(
+      'E_INTEGRITY',
+      `${entry.id} is incomplete (${entry.problem ?? 'no manifest'}); choose a complete backup (\`backstage-backup list\`)`,
+    );
+  }
+  const started = Date.now();
+  checkAborted(signal);
+  progress.phase('connecting');
+  const expected = await expectations(store, entry);
+  const createdDatabase = await ensureDatabase(target);
+  const session = await pg.connect(target);
+  try {
+    const occupied = Number(
+      await session.value(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') " +
+          "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%' " +
+          `AND ${schemaFilter(target.schema)}`,
+        'inspecting the target database',
+      ),
+    );
+    if (occupied > 0 && !clean) {
+      throw new BackupError(
+        'E_EXISTS',
+        `the target database '${target.database}' on ${pg.hostPort(target)} already holds ${occupied} tables, views or sequences; ` +
+          'pass --clean to replace them (a safety backup is taken first), or restore into an empty database',
+      );
+    }
+    let safety = null;
+    if (occupied > 0 && safetyBackup) {
+      const trigger = { kind: 'safety', by: `restore of ${entry.id}` };
+      try {
+        // Named after the backup it is replaced by, as the native engine does: `latest` finds it
+        // and prune keeps it with its plugin's backups whatever the target database is called.
+        const manifest = await backupDatabase(store, target, entry.plugin_id, { level, trigger, labels: {} }, progress, signal);
+        safety = manifest.id;
+      } catch (err) {
+        throw new BackupError(err.code, `taking the safety backup before the restore: ${err.message}`);
+      }
+    }
+    await session.lock();
+    const server = await session.serverVersion();
+    let tools;
+    try {
+      tools = await pg.findTools(server.major);
+    } catch (err) {
+      throw new BackupError(err.code, `server ${server.version}: ${err.message}`);
+    }
+    const schemas =
+      occupied > 0
+        ? (
+            await session.query(
+              "SELECT quote_ident(nspname) FROM pg_namespace n WHERE nspname NOT IN ('pg_catalog', 'information_schema') " +
+                `AND nspname NOT LIKE 'pg_toast%' AND nspname NOT LIKE 'pg_temp%' AND ${schemaFilter(target.schema)} ORDER BY 1`,
+              'listing schemas of the target database',
+            )
+          ).map(([name]) => name)
+        : [];
+    progress.phase('restoring');
+    // Over a live Backstage, DROP SCHEMA … CASCADE may deadlock with the catalog and be the side
+    // PostgreSQL aborts; it rolled back, so the load is run again (as the native engine does).
+    let bytes;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        bytes = await load(store, entry, target, tools, schemas, expected, progress, signal);
+        break;
+      } catch (err) {
+        if (attempt >= DEADLOCK_ATTEMPTS || !/deadlock detected/.test(err.message)) throw err;
+        await new Promise(resolve => setTimeout(resolve, 500 * attempt));
+      }
+    }
+    const durationMs = Date.now() - started;
+    // Committed by now: a catalog that cannot be counted is restored all the same.
+    const { entities } = await pg.catalogShape(target, target.schema);
+    progress.phase('done');
+    return {
+      id: entry.id,
+      database: target.database,
+      host: pg.hostPort(target),
+      created_database: createdDatabase,
+      safety_backup: safety,
+      duration_ms: durationMs,
+      restored_at: new Date().toISOString(),
+      bytes,
+      entities,
+      expected_entities: entry.manifest?.entities ?? null,
+    };
+  } finally {
+    await session.close();
+  }
+}
+
+const pad = n => String(n).padStart(2, '0');
+const stamp = d =>
+  `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}_${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}`;
+
+async function dropDatabase(server, name) {
+  const admin = await pg.connect(server);
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${pg.quoteIdent(name)} WITH (FORCE)`, `dropping scratch database ${name}`);
+  } finally {
+    await admin.close();
+  }
+}
+
+/** Drops scratch databases of drills that died more than STALE_SCRATCH_HOURS ago. */
+async function dropStaleScratch(server, now) {
+  const admin = await pg.connect(server);
+  let names;
+  try {
+    names = (await admin.query("SELECT datname FROM pg_database WHERE datname LIKE 'bbdrill\\_%'", 'listing scratch databases')).map(([n]) => n);
+  } finally {
+    await admin.close();
+  }
+  for (const name of names) {
+    const m = name.slice(SCRATCH_PREFIX.length).match(/^(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})/);
+    if (!m) continue;
+    const at = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
+    if (at < now - STALE_SCRATCH_HOURS * 3600e3) await dropDatabase(server, name);
+  }
+}
+
+/** Restores into a scratch database, compares entity counts, records the outcome, drops it. */
+async function drill(store, entry, server, level, progress, signal) {
+  const started = Date.now();
+  await dropStaleScratch(server, started);
+  const nonce = String((process.hrtime.bigint() ^ BigInt(process.pid)) % 1000000n).padStart(6, '0');
+  const scratch = `${SCRATCH_PREFIX}${stamp(new Date(started))}_${nonce}`;
+  const target = { ...pg.withDatabase(server, scratch), schema: entry.manifest?.database?.schema };
+  const restored = await restore(store, entry, target, { clean: false, safetyBackup: false }, level, progress, signal).then(
+    value => ({ value }),
+    error => ({ error }),
+  );
+  const dropped = await dropDatabase(server, scratch).then(() => undefined, error => error);
+  const expected = entry.manifest?.entities ?? null;
+  const report = {
+    id: entry.id,
+    ok: false,
+    problems: [],
+    scratch_database: scratch,
+    host: pg.hostPort(server),
+    restore_ms: 0,
+    duration_ms: 0,
+    drilled_at: new Date(started).toISOString(),
+    expected_entities: expected,
+    entities: null,
+  };
+  if (restored.error?.code === 'E_ABORTED') throw restored.error;
+  if (restored.error) report.problems.push(`restore failed: ${restored.error.message}`);
+  else {
+    report.restore_ms = restored.value.duration_ms;
+    report.entities = restored.value.entities;
+    progress.phase('comparing');
+    report.problems.push(...core.compareEntities(expected, report.entities));
+  }
+  if (dropped) report.problems.push(`${dropped.message}; drop it by hand`);
+  report.ok = report.problems.length === 0;
+  report.duration_ms = Date.now() - started;
+  const record = core.recordText(started, report.ok, report.duration_ms, report.problems, {
+    restore_ms: report.restore_ms,
+    entities: report.entities,
+  });
+  try {
+    await store.put(entry.keys.drill_record, Buffer.from(record));
+  } catch (err) {
+    throw new BackupError(err.code, `recording the drill outcome: ${err.message}`);
+  }
+  progress.phase('done');
+  return report;
+}
+
+module.exports = { restore, drill };
