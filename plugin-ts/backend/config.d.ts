@@ -1,0 +1,53 @@
+import { SchedulerServiceTaskScheduleDefinitionConfig } from '@backstage/backend-plugin-api';
+
+export interface Config {
+  /** backstage-backup: backups of the catalog (and other plugin) databases. */
+  backup?: {
+    /**
+     * Where backups go: a folder (default `./backups`, relative to the backend's working
+     * directory) or `s3://bucket/prefix`. S3 credentials come from the standard AWS chain
+     * (environment, profile, web identity / IRSA, instance role), never from this file.
+     */
+    store?:
+      | string
+      | {
+          url: string;
+          region?: string;
+          /** An S3-compatible endpoint, e.g. https://minio.internal:9000 */
+          endpoint?: string;
+          forcePathStyle?: boolean;
+          /** Server-side encryption. */
+          sse?: 'AES256' | 'aws:kms';
+          kmsKeyId?: string;
+        };
+    /** gzip level, 1 (fastest) to 9 (smallest); default 6. */
+    compressionLevel?: number;
+    /** When scheduled backups run (then a prune); default daily. */
+    schedule?: SchedulerServiceTaskScheduleDefinitionConfig;
+    /** When the newest backup is re-read and verified; default daily. */
+    verifySchedule?: SchedulerServiceTaskScheduleDefinitionConfig;
+    /** When the newest backup is restored into a scratch database and checked; default weekly. */
+    drillSchedule?: SchedulerServiceTaskScheduleDefinitionConfig;
+    /** What prune keeps (restic semantics); default keepDaily 7, keepWeekly 4, keepMonthly 6. */
+    retention?: {
+      keepLast?: number;
+      keepDaily?: number;
+      keepWeekly?: number;
+      keepMonthly?: number;
+      /** e.g. 30d */
+      keepWithin?: string;
+    };
+    /** Thresholds of the health report. */
+    health?: {
+      /** The RPO: the newest good backup may be this old (default 26h). */
+      maxAge?: string;
+      verifyMaxAge?: string;
+      drillMaxAge?: string;
+    };
+    /**
+     * Which plugin databases to back up: plugin ids (default `['catalog']`), or `all` for every
+     * `backend.database.prefix` database on the server.
+     */
+    databases?: string[] | 'all';
+  };
+}

@@ -1,0 +1,124 @@
+import {
+  readSchedulerServiceTaskScheduleDefinitionFromConfig,
+  SchedulerServiceTaskScheduleDefinition,
+} from '@backstage/backend-plugin-api';
+import { Config } from '@backstage/config';
+import { InputError } from '@backstage/errors';
+
+export interface RetentionSettings {
+  keepLast?: number;
+  keepDaily?: number;
+  keepWeekly?: number;
+  keepMonthly?: number;
+  keepWithin?: string;
+}
+
+export interface BackupSettings {
+  /** The engine's store URL (S3 options folded into its query). */
+  storeUrl: string;
+  /** True when nothing under `backup:` was configured: the install-and-go default. */
+  isDefault: boolean;
+  compressionLevel: number;
+  schedule: SchedulerServiceTaskScheduleDefinition;
+  verifySchedule: SchedulerServiceTaskScheduleDefinition;
+  drillSchedule: SchedulerServiceTaskScheduleDefinition;
+  retention: RetentionSettings;
+  health: { maxAge?: string; verifyMaxAge?: string; drillMaxAge?: string };
+  /** Plugin ids, or 'all' to discover every plugin database on the server. */
+  databases: string[] | 'all';
+  /**
+   * `backend.database` as Backstage read it: the engine derives each plugin's database from it
+   * exactly as Backstage does (division mode, prefix, per-plugin overrides). Holds the password:
+   * it is handed to the engine in memory only, never logged.
+   */
+  databaseConfigJson: string;
+  /** Restore through the API needs Backstage's permission framework (`permission.enabled`). */
+  permissionFrameworkEnabled: boolean;
+}
+
+const DAILY = { frequency: { hours: 24 }, timeout: { hours: 6 }, initialDelay: { minutes: 5 } };
+const WEEKLY = { frequency: { days: 7 }, timeout: { hours: 6 }, initialDelay: { minutes: 30 } };
+
+const DEFAULT_RETENTION: RetentionSettings = { keepDaily: 7, keepWeekly: 4, keepMonthly: 6 };
+
+const PLUGIN_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+function schedule(config: Config, key: string, fallback: SchedulerServiceTaskScheduleDefinition) {
+  const section = config.getOptionalConfig(key);
+  return section ? readSchedulerServiceTaskScheduleDefinitionFromConfig(section) : fallback;
+}
+
+function storeUrl(config: Config): string {
+  const store = config.getOptional('backup.store');
+  if (store === undefined) return './backups';
+  if (typeof store === 'string') return store;
+  const section = config.getConfig('backup.store');
+  const url = new URL(section.getString('url'));
+  if (url.protocol !== 's3:') {
+    throw new InputError('backup.store.url: S3 options go with an s3://bucket/prefix URL; a folder is a plain string');
+  }
+  const params: Array<[string, string | undefined]> = [
+    ['region', section.getOptionalString('region')],
+    ['endpoint', section.getOptionalString('endpoint')],
+    ['path_style', section.getOptionalBoolean('forcePathStyle')?.toString()],
+    ['sse', section.getOptionalString('sse')],
+    ['kms_key_id', section.getOptionalString('kmsKeyId')],
+  ];
+  for (const [name, value] of params) if (value !== undefined) url.searchParams.set(name, value);
+  return url.toString();
+}
+
+function count(config: Config, key: string): number | undefined {
+  const value = config.getOptionalNumber(key);
+  if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > 100_000)) {
+    throw new InputError(`${key} must be a whole number from 0 to 100000, not ${value}`);
+  }
+  return value;
+}
+
+export function readBackupSettings(config: Config): BackupSettings {
+  const level = config.getOptionalNumber('backup.compressionLevel') ?? 6;
+  if (!Number.isInteger(level) || level < 1 || level > 9) {
+    throw new InputError(`backup.compressionLevel must be a whole number from 1 to 9, not ${level}`);
+  }
+  const retentionConfigured = config.has('backup.retention');
+  const retention: RetentionSettings = retentionConfigured
+    ? {
+        keepLast: count(config, 'backup.retention.keepLast'),
+        keepDaily: count(config, 'backup.retention.keepDaily'),
+        keepWeekly: count(config, 'backup.retention.keepWeekly'),
+        keepMonthly: count(config, 'backup.retention.keepMonthly'),
+        keepWithin: config.getOptionalString('backup.retention.keepWithin'),
+      }
+    : DEFAULT_RETENTION;
+  const databasesValue = config.getOptional('backup.databases');
+  let databases: string[] | 'all' = ['catalog'];
+  if (databasesValue === 'all') databases = 'all';
+  else if (databasesValue !== undefined) {
+    databases = config.getStringArray('backup.databases');
+    const bad = databases.find(id => !PLUGIN_ID.test(id));
+    if (bad !== undefined || databases.length === 0) {
+      throw new InputError(
+        `backup.databases must be 'all' or a list of plugin ids like catalog, scaffolder; '${bad ?? ''}' is not one`,
+      );
+    }
+  }
+  const database = config.getOptional('backend.database');
+  return {
+    storeUrl: storeUrl(config),
+    isDefault: !config.has('backup'),
+    compressionLevel: level,
+    schedule: schedule(config, 'backup.schedule', DAILY),
+    verifySchedule: schedule(config, 'backup.verifySchedule', DAILY),
+    drillSchedule: schedule(config, 'backup.drillSchedule', WEEKLY),
+    retention,
+    health: {
+      maxAge: config.getOptionalString('backup.health.maxAge'),
+      verifyMaxAge: config.getOptionalString('backup.health.verifyMaxAge'),
+      drillMaxAge: config.getOptionalString('backup.health.drillMaxAge'),
+    },
+    databases,
+    permissionFrameworkEnabled: config.getOptionalBoolean('permission.enabled') ?? false,
+    databaseConfigJson: JSON.stringify({ backend: { database: database ?? null } }),
+  };
+}

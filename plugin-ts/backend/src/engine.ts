@@ -1,0 +1,41 @@
+import { Engine } from '@backstage-backup/engine';
+import { ConflictError, InputError, NotFoundError, ServiceUnavailableError } from '@backstage/errors';
+import type { BackupSettings } from './config';
+
+export type { Engine };
+
+export interface EngineProgress {
+  phase?: string;
+  raw?: number;
+  stored?: number;
+  total?: number | null;
+}
+
+export function createEngine(settings: BackupSettings): Engine {
+  return new Engine({ store: settings.storeUrl, compressionLevel: settings.compressionLevel });
+}
+
+/** The engine's stable code of an error, or E_INTERNAL for anything else. */
+export function engineErrorCode(err: unknown): string {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && /^E_[A-Z_]+$/.test(code) ? code : 'E_INTERNAL';
+}
+
+/** Engine errors as Backstage HTTP errors: a bad id is 400, a missing backup 404, a held lock 409. */
+export function toHttpError(err: unknown): Error {
+  const error = err as Error;
+  switch (engineErrorCode(err)) {
+    case 'E_INVALID':
+      return new InputError(error.message);
+    case 'E_NOT_FOUND':
+      return new NotFoundError(error.message);
+    case 'E_LOCKED':
+    case 'E_EXISTS':
+      return new ConflictError(error.message);
+    case 'E_STORE':
+    case 'E_UNAVAILABLE':
+      return new ServiceUnavailableError(error.message);
+    default:
+      return error;
+  }
+}
