@@ -14,11 +14,20 @@ status=0
 cargo test --workspace --no-fail-fast 2>&1 | tee "$log" || status=$?
 # A short bounded run of every fuzzer (nightly + cargo-fuzz; `fuzz/run.sh 600` for a longer one).
 FUZZ_TARGET_DIR="$HOME/.cache/backstage-backup/fuzz-target" fuzz/run.sh 10 || status=$?
-# The Node engine: `npm install` builds the native addon from source, then node's test runner.
+# Node: `npm install` builds both engines from source (native addon, WebAssembly); then the
+# engine's suite (node:test), the Backstage plugins' (jest, real backend), the page in a real
+# browser and the end-to-end disaster-recovery scenarios.
 npm install --no-audit --no-fund
 cargo build -q -p backstage-backup-cli -p backstage-catalog-fixture -p backstage-backup-testkit --bins
-npm test 2>&1 | tee -a "$log" || status=$?
+npm run typecheck || status=$?
+for suite in test:engine test:plugins test:browser test:e2e; do
+  npm run "$suite" 2>&1 | tee -a "$log" || status=$?
+done
+# One total over cargo's, node's (TAP "# pass N"), jest's ("Tests: N failed, N passed") and the
+# browser runner's ("N passed, N failed") summaries.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      /^# pass / { p += $3 } /^# fail / { f += $3 }
+     /^Tests: / { for (i = 2; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     /^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 }
      END { printf "%d passed, %d failed\n", p, f }' "$log"
 exit "$status"
