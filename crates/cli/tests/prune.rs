@@ -313,3 +313,58 @@ fn absurd_retention_values_are_refused() {
             .stderr(contains(says));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prune_during_a_backup_leaves_the_running_backup_alone() {
+    let source = bulky_db(1_500_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().to_str().unwrap();
+    let older = backup_json(&source, store);
+    let running = cli_std()
+        .args([
+            "backup",
+            "--json",
+            "--database-url",
+            &source.url,
+            "--store",
+            store,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Prune while the second backup is still being written: its leftovers are fresh (inside
+    // the grace period) and it is not complete, so nothing of it is a candidate.
+    let started = std::time::Instant::now();
+    while files_in(dir.path()).iter().all(|f| !f.starts_with('.')) {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let report = json_of(
+        &cli()
+            .args(["prune", "--keep-last", "1", "--json", "--store", store])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(report["deleted"], serde_json::json!([]), "{report}");
+    let output = running.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let newer = json_of(&output.stdout);
+    let ids: Vec<String> = list_json(store)
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["status"] == "complete")
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![newer["id"].as_str().unwrap(), older["id"].as_str().unwrap()]
+    );
+}

@@ -690,3 +690,40 @@ async fn a_restore_caught_in_a_deadlock_with_a_live_backstage_is_retried() {
         .get(0);
     assert_eq!(restored as u64, summary.total);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_blocked_by_a_live_backstage_gives_up_after_the_lock_timeout_unchanged() {
+    let (target, _) = TestDb::catalog(40).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().to_str().unwrap();
+    let id = backup_json(&target, store)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    target
+        .client()
+        .await
+        .unwrap()
+        .batch_execute("DELETE FROM relations")
+        .await
+        .unwrap();
+    let before = fingerprint(&target).await;
+    // A reader that never lets go: the restore's DROP SCHEMA … CASCADE cannot get its lock.
+    let live = target.client().await.unwrap();
+    live.batch_execute("BEGIN; LOCK TABLE final_entities IN ACCESS SHARE MODE")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    cli()
+        .args(["restore", &id, "--yes", "--clean", "--no-safety-backup"])
+        .args(["--database-url", &target.url, "--store", store])
+        .timeout(Duration::from_secs(240))
+        .assert()
+        .code(1)
+        .stderr(contains("lock timeout"))
+        .stderr(contains("left unchanged"));
+    // It waited (lock_timeout is 60 s), rather than failing at once or hanging.
+    assert!(started.elapsed() >= Duration::from_secs(55));
+    live.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(fingerprint(&target).await, before);
+}
