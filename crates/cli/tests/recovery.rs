@@ -608,23 +608,25 @@ async fn a_catalog_broken_by_a_bad_migration_is_backed_up_and_rolled_back() {
     assert_eq!(total, summary.total);
 }
 
+/// Backs `db` up, then deletes its relations: a loss the restore must undo. Returns the id.
+async fn back_up_then_lose_relations(db: &TestDb, store: &str) -> String {
+    let id = backup_json(db, store)["id"].as_str().unwrap().to_string();
+    db.client()
+        .await
+        .unwrap()
+        .batch_execute("DELETE FROM relations")
+        .await
+        .unwrap();
+    id
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restore_caught_in_a_deadlock_with_a_live_backstage_is_retried() {
     let (target, summary) = TestDb::catalog(60).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().to_str().unwrap();
     let good_state = fingerprint(&target).await;
-    let id = backup_json(&target, store)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    target
-        .client()
-        .await
-        .unwrap()
-        .batch_execute("DELETE FROM relations")
-        .await
-        .unwrap();
+    let id = back_up_then_lose_relations(&target, store).await;
 
     // "Backstage": a transaction that holds a lock on `relations` and will want another table.
     let live = target.client().await.unwrap();
@@ -696,17 +698,7 @@ async fn a_restore_blocked_by_a_live_backstage_gives_up_after_the_lock_timeout_u
     let (target, _) = TestDb::catalog(40).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().to_str().unwrap();
-    let id = backup_json(&target, store)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    target
-        .client()
-        .await
-        .unwrap()
-        .batch_execute("DELETE FROM relations")
-        .await
-        .unwrap();
+    let id = back_up_then_lose_relations(&target, store).await;
     let before = fingerprint(&target).await;
     // A reader that never lets go: the restore's DROP SCHEMA … CASCADE cannot get its lock.
     let live = target.client().await.unwrap();
