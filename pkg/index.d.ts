@@ -228,6 +228,11 @@ export interface EngineOptions {
    * WebAssembly. Asking for one that cannot load throws E_UNAVAILABLE.
    */
   engine?: 'native' | 'wasm' | 'auto';
+  /**
+   * S3 credentials to use instead of the standard AWS chain (environment, profile, web identity,
+   * instance role), e.g. from Backstage's config. Never logged or echoed in errors.
+   */
+  s3Credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 /**

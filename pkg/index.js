@@ -86,8 +86,9 @@ function progress(onProgress, parse) {
 
 /** The native addon behind the common calling convention: snake_case options in, camelCase out. */
 class NativeBackend {
-  constructor(binding, store, level) {
-    this.engine = new binding.NativeEngine(store, level);
+  constructor(binding, store, level, s3Credentials) {
+    const credentials = s3Credentials && JSON.stringify(snake(s3Credentials));
+    this.engine = new binding.NativeEngine(store, level, credentials);
   }
   run(method, args, onProgress, signal) {
     const json = args.map(a => (a !== null && typeof a === 'object' ? JSON.stringify(a) : a));
@@ -122,8 +123,8 @@ NativeBackend.prototype.openRead = async function openRead(selector) {
 };
 
 class WasmBackend {
-  constructor(binding, store, level) {
-    this.engine = new binding.WasmEngine(store, level);
+  constructor(binding, store, level, s3Credentials) {
+    this.engine = new binding.WasmEngine(store, level, s3Credentials);
   }
   run(method, args, onProgress, signal) {
     const withProgress = method === 'backup' || method === 'verify' || method === 'restore';
@@ -136,22 +137,41 @@ class WasmBackend {
   }
 }
 
+/** Names what is wrong with `s3Credentials` without ever echoing a value. */
+function checkCredentials(credentials) {
+  if (credentials === undefined) return;
+  const text = value => typeof value === 'string' && value.length > 0;
+  const ok =
+    credentials !== null &&
+    typeof credentials === 'object' &&
+    text(credentials.accessKeyId) &&
+    text(credentials.secretAccessKey) &&
+    (credentials.sessionToken === undefined || text(credentials.sessionToken)) &&
+    Object.keys(credentials).every(k => ['accessKeyId', 'secretAccessKey', 'sessionToken'].includes(k));
+  if (!ok) {
+    throw new BackupError('E_INVALID', 's3Credentials must be {accessKeyId, secretAccessKey, sessionToken?}, each a non-empty string');
+  }
+}
+
 class Engine {
   /**
-   * @param {{store?: string, compressionLevel?: number, engine?: 'native' | 'wasm'}} [opts]
+   * @param {{store?: string, compressionLevel?: number, engine?: 'native' | 'wasm',
+   *   s3Credentials?: {accessKeyId: string, secretAccessKey: string, sessionToken?: string}}} [opts]
    */
   constructor({
     store = process.env.BACKSTAGE_BACKUP_STORE || './backups',
     compressionLevel = 6,
     engine = process.env.BACKSTAGE_BACKUP_ENGINE || undefined,
+    s3Credentials = undefined,
   } = {}) {
     if (!Number.isInteger(compressionLevel) || compressionLevel < 1 || compressionLevel > 9) {
       throw new BackupError('E_INVALID', 'compressionLevel must be a whole number from 1 to 9');
     }
+    checkCredentials(s3Credentials);
     this.kind = choose(engine);
     this.store = store;
     const Backend = this.kind === 'native' ? NativeBackend : WasmBackend;
-    Object.defineProperty(this, 'backend', { value: new Backend(load(this.kind).binding, store, compressionLevel) });
+    Object.defineProperty(this, 'backend', { value: new Backend(load(this.kind).binding, store, compressionLevel, s3Credentials) });
   }
 
   backup({ onProgress, signal, ...opts } = {}) {

@@ -164,6 +164,39 @@ module.exports = function conformance(kind) {
     assert.equal((await e.health({ maxAge: '1h', drillMaxAge: '1d' })).lastBackup.id, second.id);
   });
 
+  test(`${kind}: s3Credentials are used instead of the AWS chain, and never echoed`, async () => {
+    const given = { accessKeyId: process.env.AWS_ACCESS_KEY_ID, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY };
+    const saved = { ...given };
+    // The environment's chain now holds a wrong secret: only the given credentials work.
+    process.env.AWS_SECRET_ACCESS_KEY = 'wrong-secret-from-the-environment';
+    try {
+      const prefix = `${kind}-given`;
+      const e = engine(s3.url(prefix), { s3Credentials: given });
+      const manifest = await e.backup({ databaseUrl: dbUrl(catalog) });
+      assert.equal((await e.verify(manifest.id)).ok, true);
+      const chunks = [];
+      for await (const chunk of (await e.openRead(manifest.id)).chunks) chunks.push(chunk);
+      assert.equal(Buffer.concat(chunks).length, manifest.compressed.bytes);
+      await expectCode(engine(s3.url(prefix)).list(), 'E_STORE');
+      // Wrong given credentials fail the same way, without the secret in the message.
+      const wrong = { accessKeyId: given.accessKeyId, secretAccessKey: 'given-but-wrong-secret' };
+      await assert.rejects(engine(s3.url(prefix), { s3Credentials: wrong }).list(), err => {
+        assert.equal(err.code, 'E_STORE');
+        assert.ok(!err.message.includes('given-but-wrong-secret'), err.message);
+        return true;
+      });
+      for (const bad of [{}, { accessKeyId: 'a' }, { accessKeyId: 'a', secretAccessKey: 's3cr3t-value', extra: 1 }, 'text']) {
+        assert.throws(() => engine(s3.url(prefix), { s3Credentials: bad }), err => {
+          assert.equal(err.code, 'E_INVALID');
+          assert.ok(!err.message.includes('s3cr3t-value'), err.message);
+          return true;
+        });
+      }
+    } finally {
+      process.env.AWS_SECRET_ACCESS_KEY = saved.secretAccessKey;
+    }
+  });
+
   // Regression: a child's unread stdout is drained by Node when the child exits, so a dump that
   // ended before the upload was ready came out empty (wasm engine, second backup onwards).
   test(`${kind}: a tiny dump that ends before the store is ready is still read whole`, async () => {

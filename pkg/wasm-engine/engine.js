@@ -38,23 +38,26 @@ async function run(signal, op) {
 }
 
 class WasmEngine {
-  constructor(store, level) {
+  /** `s3Credentials` ({accessKeyId, secretAccessKey, sessionToken?}) replace the AWS chain. */
+  constructor(store, level, s3Credentials) {
     core.warmUp();
     this.storeUrl = store;
     this.level = level;
+    // Not enumerable: a logged engine never shows the secret.
+    Object.defineProperty(this, 's3Credentials', { value: s3Credentials });
   }
 
   backup(opts, onProgress, signal) {
-    return run(signal, () => backup(openStore(this.storeUrl), opts, this.level, reporter(onProgress), signal));
+    return run(signal, () => backup(openStore(this.storeUrl, this.s3Credentials), opts, this.level, reporter(onProgress), signal));
   }
 
   list() {
-    return run(undefined, async () => core.summaries(await listEntries(openStore(this.storeUrl))));
+    return run(undefined, async () => core.summaries(await listEntries(openStore(this.storeUrl, this.s3Credentials))));
   }
 
   verify(selector, onProgress, signal) {
     return run(signal, async () => {
-      const store = openStore(this.storeUrl);
+      const store = openStore(this.storeUrl, this.s3Credentials);
       return verify(store, await findBackup(store, selector), reporter(onProgress), signal);
     });
   }
@@ -62,7 +65,7 @@ class WasmEngine {
   restore(selector, opts, onProgress, signal) {
     return run(signal, async () => {
       const { conn, pluginId } = pg.resolveDatabase(opts);
-      const store = openStore(this.storeUrl);
+      const store = openStore(this.storeUrl, this.s3Credentials);
       const entry = await findBackup(store, selector, pluginId);
       const options = { clean: Boolean(opts.clean), safetyBackup: opts.safety_backup ?? true };
       return restore(store, entry, conn, options, SAFETY_LEVEL, reporter(onProgress), signal);
@@ -72,7 +75,7 @@ class WasmEngine {
   drill(selector, opts, signal) {
     return run(signal, async () => {
       const { conn } = pg.resolveDatabase(opts);
-      const store = openStore(this.storeUrl);
+      const store = openStore(this.storeUrl, this.s3Credentials);
       return drill(store, await findBackup(store, selector), conn, SAFETY_LEVEL, reporter(undefined), signal);
     });
   }
@@ -80,7 +83,7 @@ class WasmEngine {
   /** `{id, file_name, bytes, summary, chunks}`: the data object, streamed from the store. */
   openRead(selector) {
     return run(undefined, async () => {
-      const store = openStore(this.storeUrl);
+      const store = openStore(this.storeUrl, this.s3Credentials);
       const entry = await findBackup(store, selector);
       const { stream, size } = await store.get(entry.keys.data);
       async function* chunks() {
@@ -103,11 +106,11 @@ class WasmEngine {
   }
 
   prune(opts) {
-    return run(undefined, () => prune(openStore(this.storeUrl), opts));
+    return run(undefined, () => prune(openStore(this.storeUrl, this.s3Credentials), opts));
   }
 
   health(opts) {
-    return run(undefined, () => health(openStore(this.storeUrl), opts));
+    return run(undefined, () => health(openStore(this.storeUrl, this.s3Credentials), opts));
   }
 }
 

@@ -5,8 +5,8 @@ export interface Config {
   backup?: {
     /**
      * Where backups go: a folder (default `./backups`, relative to the backend's working
-     * directory) or `s3://bucket/prefix`. S3 credentials come from the standard AWS chain
-     * (environment, profile, web identity / IRSA, instance role), never from this file.
+     * directory) or `s3://bucket/prefix`. S3 credentials come from `credentials` when given,
+     * else from the standard AWS chain (environment, profile, web identity / IRSA, instance role).
      */
     store?:
       | string
@@ -19,6 +19,14 @@ export interface Config {
           /** Server-side encryption. */
           sse?: 'AES256' | 'aws:kms';
           kmsKeyId?: string;
+          /** Static S3 credentials, e.g. `${BACKUP_S3_SECRET}`; prefer IRSA or an instance role. */
+          credentials?: {
+            accessKeyId: string;
+            /** @visibility secret */
+            secretAccessKey: string;
+            /** @visibility secret */
+            sessionToken?: string;
+          };
         };
     /** gzip level, 1 (fastest) to 9 (smallest); default 6. */
     compressionLevel?: number;

@@ -73,7 +73,7 @@ enum Op {
 }
 
 pub struct OpTask {
-    store: String,
+    store: StoreSpec,
     level: u32,
     op: Op,
     cancel: CancellationToken,
@@ -125,7 +125,7 @@ pub(crate) fn to_value(value: impl serde::Serialize) -> Result<Value> {
 
 impl OpTask {
     async fn open(&self) -> Result<Arc<dyn Store>> {
-        store::open(&StoreLocation::parse(&self.store)?).await
+        self.store.open().await
     }
 
     async fn run(&self) -> Result<Value> {
@@ -262,8 +262,21 @@ pub use reader::NativeReader;
 /// The native engine. Construct with the store URL and the default compression level.
 #[napi]
 pub struct NativeEngine {
-    store: String,
+    store: StoreSpec,
     level: u32,
+}
+
+/// Where the store is, and the S3 credentials to use instead of the AWS chain, if given.
+#[derive(Debug, Clone)]
+pub(crate) struct StoreSpec {
+    url: String,
+    credentials: Option<store::S3Credentials>,
+}
+
+impl StoreSpec {
+    pub(crate) async fn open(&self) -> Result<Arc<dyn Store>> {
+        store::open_with(&StoreLocation::parse(&self.url)?, self.credentials.as_ref()).await
+    }
 }
 
 fn parse(json_text: Option<String>) -> napi::Result<Value> {
@@ -277,8 +290,24 @@ fn parse(json_text: Option<String>) -> napi::Result<Value> {
 #[napi]
 impl NativeEngine {
     #[napi(constructor)]
-    pub fn new(store: String, level: u32) -> Self {
-        NativeEngine { store, level }
+    pub fn new(store: String, level: u32, s3_credentials: Option<String>) -> napi::Result<Self> {
+        // The secret never reaches an error message: only the shape is named.
+        let credentials = s3_credentials
+            .map(|json| {
+                serde_json::from_str(&json).map_err(|_| {
+                    napi::Error::from_reason(
+                        "s3Credentials must be {accessKeyId, secretAccessKey, sessionToken?} of strings",
+                    )
+                })
+            })
+            .transpose()?;
+        Ok(NativeEngine {
+            store: StoreSpec {
+                url: store,
+                credentials,
+            },
+            level,
+        })
     }
 
     fn task(

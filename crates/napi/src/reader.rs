@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use backstage_backup_core::listing::find_backup_for;
-use backstage_backup_core::store::{self, ObjectReader, StoreLocation};
+use backstage_backup_core::store::ObjectReader;
 use backstage_backup_core::{Error, Result};
 use napi::bindgen_prelude::{AsyncTask, Buffer};
 use napi::{Env, Task};
@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
 use tokio::sync::Mutex;
 
-use crate::runtime;
+use crate::{runtime, StoreSpec};
 
 const CHUNK: usize = 1 << 20;
 
@@ -25,13 +25,13 @@ struct Opened {
 /// One backup's data object, opened on `open()` and read with `next()` until it gives `null`.
 #[napi]
 pub struct NativeReader {
-    store: String,
+    store: StoreSpec,
     selector: String,
     state: Arc<Mutex<Option<Opened>>>,
 }
 
 impl NativeReader {
-    pub fn new(store: String, selector: String) -> Self {
+    pub(crate) fn new(store: StoreSpec, selector: String) -> Self {
         NativeReader {
             store,
             selector,
@@ -41,14 +41,14 @@ impl NativeReader {
 }
 
 pub struct OpenTask {
-    store: String,
+    store: StoreSpec,
     selector: String,
     state: Arc<Mutex<Option<Opened>>>,
 }
 
 impl OpenTask {
     async fn run(&self) -> Result<Value> {
-        let store = store::open(&StoreLocation::parse(&self.store)?).await?;
+        let store = self.store.open().await?;
         let entry = find_backup_for(store.as_ref(), &self.selector, None).await?;
         let key = entry.data_key();
         let (reader, bytes) = store.get(&key).await?;

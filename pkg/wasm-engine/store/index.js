@@ -5,11 +5,11 @@
 const { parseLocation } = require('./location');
 const { LocalStore } = require('./local');
 
-function openStore(url) {
+function openStore(url, s3Credentials) {
   const loc = parseLocation(url);
   if (loc.kind === 'local') return new LocalStore(loc.path);
   const { S3Store } = require('./s3');
-  return new S3Store(loc);
+  return new S3Store(loc, s3Credentials);
 }
 
 module.exports = { openStore };

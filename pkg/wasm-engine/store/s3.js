@@ -20,7 +20,8 @@ const partSize = n => FIRST_PART_SIZE * 2 ** Math.min(9, Math.floor((Math.max(n,
 const sha256 = data => crypto.createHash('sha256').update(data).digest('base64');
 
 class S3Store {
-  constructor(loc) {
+  /** `credentials` ({accessKeyId, secretAccessKey, sessionToken?}) replace the AWS chain when given. */
+  constructor(loc, credentials) {
     // Loaded here so a local-only user never pays for the SDK.
     this.sdk = require('@aws-sdk/client-s3');
     this.loc = loc;
@@ -32,6 +33,7 @@ class S3Store {
       region,
       endpoint: loc.endpoint,
       forcePathStyle: loc.pathStyle,
+      ...(credentials ? { credentials } : {}),
       maxAttempts: 5,
       requestHandler: { connectionTimeout: 10000, requestTimeout: 120000 },
       // SHA-256 is set explicitly on every write; the SDK's default CRC32 trailers are not

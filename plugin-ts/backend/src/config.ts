@@ -32,6 +32,8 @@ export interface BackupSettings {
    * it is handed to the engine in memory only, never logged.
    */
   databaseConfigJson: string;
+  /** `backup.store.credentials`: S3 credentials instead of the AWS chain. Never logged. */
+  s3Credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Restore through the API needs Backstage's permission framework (`permission.enabled`). */
   permissionFrameworkEnabled: boolean;
 }
@@ -66,6 +68,19 @@ function storeUrl(config: Config): string {
   ];
   for (const [name, value] of params) if (value !== undefined) url.searchParams.set(name, value);
   return url.toString();
+}
+
+function s3Credentials(config: Config): BackupSettings['s3Credentials'] {
+  const section = config.getOptionalConfig('backup.store.credentials');
+  if (!section) return undefined;
+  if (!storeUrl(config).startsWith('s3:')) {
+    throw new InputError('backup.store.credentials are for an S3 store; backup.store.url is not s3://…');
+  }
+  return {
+    accessKeyId: section.getString('accessKeyId'),
+    secretAccessKey: section.getString('secretAccessKey'),
+    sessionToken: section.getOptionalString('sessionToken'),
+  };
 }
 
 function count(config: Config, key: string): number | undefined {
@@ -118,6 +133,7 @@ export function readBackupSettings(config: Config): BackupSettings {
       drillMaxAge: config.getOptionalString('backup.health.drillMaxAge'),
     },
     databases,
+    s3Credentials: s3Credentials(config),
     permissionFrameworkEnabled: config.getOptionalBoolean('permission.enabled') ?? false,
     databaseConfigJson: JSON.stringify({ backend: { database: database ?? null } }),
   };

@@ -12,7 +12,11 @@ export interface EngineProgress {
 }
 
 export function createEngine(settings: BackupSettings): Engine {
-  return new Engine({ store: settings.storeUrl, compressionLevel: settings.compressionLevel });
+  return new Engine({
+    store: settings.storeUrl,
+    compressionLevel: settings.compressionLevel,
+    s3Credentials: settings.s3Credentials,
+  });
 }
 
 /** The engine's stable code of an error, or E_INTERNAL for anything else. */

@@ -160,6 +160,31 @@ describe('without the permission framework', () => {
   });
 });
 
+describe('backup.store.credentials', () => {
+  it('are used instead of the AWS chain, and never shown', async () => {
+    const prefix = newPrefix('creds');
+    const s3 = testS3();
+    const config = backendConfig(prefix, s3);
+    const secret = 'configured-but-wrong-secret';
+    // The process environment holds the right credentials; the configured wrong ones must win.
+    (config.backup as any).store.credentials = { accessKeyId: s3.accessKey, secretAccessKey: secret };
+    const backend = await startBackend(config, [policyPermissions, mockServices.scheduler.factory({ skipTaskRunOnStartup: true })]);
+    try {
+      const list = await request(backend.server).get('/api/backup/backups').set('Authorization', ADMIN);
+      expect(list.status).toBe(503);
+      const start = await request(backend.server).post('/api/backup/backups').set('Authorization', ADMIN).send({});
+      const job = await waitFor('the backup to fail', async () => {
+        const res = await request(backend.server).get(`/api/backup/jobs/${start.body.jobId}`).set('Authorization', ADMIN);
+        return res.body.status === 'running' ? undefined : res.body;
+      });
+      expect(job).toMatchObject({ status: 'failed', error: { code: 'E_STORE' } });
+      for (const body of [list.body, job]) expect(JSON.stringify(body)).not.toContain(secret);
+    } finally {
+      await backend.stop();
+    }
+  });
+});
+
 describe('actions', () => {
   it('offers create, list and health, guarded by the backup permissions', async () => {
     const prefix = newPrefix('act');

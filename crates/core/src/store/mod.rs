@@ -97,12 +97,40 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     }
 }
 
-/// Opens the store a location names.
+/// S3 credentials a caller holds itself (the Backstage plugin's config), used instead of the
+/// standard AWS chain. Never printed: Debug shows the key id only.
+#[derive(Clone, serde::Deserialize)]
+pub struct S3Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    #[serde(default)]
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for S3Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens the store a location names (S3 credentials from the standard AWS chain).
 pub async fn open(location: &StoreLocation) -> Result<Arc<dyn Store>> {
+    open_with(location, None).await
+}
+
+/// As `open`, with S3 credentials given by the caller instead of the AWS chain.
+pub async fn open_with(
+    location: &StoreLocation,
+    #[cfg_attr(not(feature = "s3"), allow(unused_variables))] credentials: Option<&S3Credentials>,
+) -> Result<Arc<dyn Store>> {
     match location {
         StoreLocation::Local(path) => Ok(Arc::new(LocalStore::new(path.clone()))),
         #[cfg(feature = "s3")]
-        StoreLocation::S3(s3) => Ok(Arc::new(S3Store::connect(s3.clone()).await?)),
+        StoreLocation::S3(s3) => Ok(Arc::new(
+            S3Store::connect_with(s3.clone(), credentials).await?,
+        )),
         #[cfg(not(feature = "s3"))]
         StoreLocation::S3(_) => Err(Error::invalid(
             "this build has no S3 support; use a build with the `s3` feature",

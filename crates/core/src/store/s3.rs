@@ -47,6 +47,14 @@ impl S3Store {
     /// Builds a client from the standard AWS chain (environment, profiles and SSO, web
     /// identity, instance roles) with the URL's region, endpoint and addressing on top.
     pub async fn connect(location: S3Location) -> Result<Self> {
+        Self::connect_with(location, None).await
+    }
+
+    /// As `connect`, with credentials given by the caller instead of the AWS chain.
+    pub async fn connect_with(
+        location: S3Location,
+        credentials: Option<&super::S3Credentials>,
+    ) -> Result<Self> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(
                 RetryConfig::standard()
@@ -61,6 +69,15 @@ impl S3Store {
             );
         if let Some(region) = &location.region {
             loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(given) = credentials {
+            loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
+                &given.access_key_id,
+                &given.secret_access_key,
+                given.session_token.clone(),
+                None,
+                "backstage-backup-configuration",
+            ));
         }
         let shared = loader.load().await;
         let mut config = aws_sdk_s3::config::Builder::from(&shared);
