@@ -44,6 +44,15 @@ async function waitForJob(jobId: string, auth = ADMIN) {
   }
 }
 
+/** Audit outcomes are recorded just after the response (or the job) ends: wait for them. */
+async function expectAudited(match: Partial<AuditRecord>) {
+  const until = Date.now() + 10_000;
+  while (!audit.some(r => Object.entries(match).every(([k, v]) => (r as any)[k] === v)) && Date.now() < until) {
+    await new Promise(r => setTimeout(r, 50));
+  }
+  expect(audit).toContainEqual(expect.objectContaining(match));
+}
+
 beforeAll(async () => {
   s3 = testS3();
   createBulkyDatabase(prefix);
@@ -83,9 +92,7 @@ describe('backups through the API', () => {
     expect(listed).toMatchObject({ status: 'complete', entities: EXPECTED_KINDS, trigger: 'manual' });
     const one = await request(server).get(`/api/backup/backups/${backupId}`).set('Authorization', ADMIN);
     expect(one.body.id).toBe(backupId);
-    expect(audit).toContainEqual(
-      expect.objectContaining({ eventId: 'backup-create', actor: 'user:default/admin', outcome: 'success' }),
-    );
+    await expectAudited({ eventId: 'backup-create', actor: 'user:default/admin', outcome: 'success' });
   });
 
   it('verifies and drills the backup; the list then shows both marks', async () => {
@@ -100,7 +107,7 @@ describe('backups through the API', () => {
     const one = await request(server).get(`/api/backup/backups/${backupId}`).set('Authorization', ADMIN);
     expect(one.body).toMatchObject({ verifiedOk: true, drilledOk: true });
     for (const eventId of ['backup-verify', 'backup-drill']) {
-      expect(audit).toContainEqual(expect.objectContaining({ eventId, outcome: 'success' }));
+      await expectAudited({ eventId, outcome: 'success' });
     }
   });
 
@@ -124,9 +131,7 @@ describe('backups through the API', () => {
     expect(execFileSync('sh', ['-c', `gunzip -c '${file}' | tail -c 200`], { encoding: 'utf8' })).toContain(
       'PostgreSQL database dump complete',
     );
-    expect(audit).toContainEqual(
-      expect.objectContaining({ eventId: 'backup-download', actor: 'user:default/viewer', outcome: 'success' }),
-    );
+    await expectAudited({ eventId: 'backup-download', actor: 'user:default/viewer', outcome: 'success' });
   });
 
   it('restores a backup for a user with backup.restore, after the id is repeated', async () => {
@@ -149,7 +154,7 @@ describe('backups through the API', () => {
     expect(
       psql("SELECT count(*) FROM final_entities WHERE entity_ref LIKE 'component:%'", dbUrl(`${prefix}catalog`)),
     ).toBe('2');
-    expect(audit).toContainEqual(expect.objectContaining({ eventId: 'backup-restore', outcome: 'success' }));
+    await expectAudited({ eventId: 'backup-restore', outcome: 'success' });
   });
 
   it('gives 409 to a second backup of a database while one runs', async () => {
