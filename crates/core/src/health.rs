@@ -120,7 +120,9 @@ pub struct HealthReport {
 fn human(d: Duration) -> String {
     let s = d.num_seconds().max(0);
     match s {
-        0..=5_399 => format!("{}m", s / 60),
+        // "passed 0m ago" reads like nothing happened.
+        0..=59 => format!("{s}s"),
+        60..=5_399 => format!("{}m", s / 60),
         5_400..=172_799 => format!("{:.1}h", s as f64 / 3600.0),
         _ => format!("{:.1}d", s as f64 / 86_400.0),
     }
@@ -365,5 +367,24 @@ pub async fn health(
             last_drill: None,
             max_age_seconds: thresholds.max_age.num_seconds(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_in_the_unit_that_fits() {
+        for (seconds, text) in [
+            (0, "0s"),
+            (42, "42s"),
+            (60, "1m"),
+            (5_399, "89m"),
+            (5_400, "1.5h"),
+            (172_800, "2.0d"),
+        ] {
+            assert_eq!(human(Duration::seconds(seconds)), text);
+        }
     }
 }
