@@ -7,8 +7,8 @@
 //!   SigV4 identity. [`S3Server::shared`] gives one server per test binary; [`S3Server::start`]
 //!   gives a private one (e.g. to [`S3Server::kill`] it mid-test).
 //!
-//! * [`FaultProxy`] fails whole connections; [`RequestFaultProxy`] fails chosen requests (the
-//!   third part of a multipart upload, say) and forwards the rest.
+//! * [`RequestFaultProxy`] fails chosen requests (the third part of a multipart upload, say)
+//!   and forwards the rest; [`FaultProxy`] fails the first N requests, whatever they are.
 //!
 //! No `weed` process outlives the test binary: each server runs under a tiny `sh` wrapper that
 //! SIGKILLs `weed` as soon as its standard input (a pipe held by this process) reaches EOF,

@@ -106,7 +106,7 @@ async fn read_request(client: &mut TcpStream) -> Result<Request> {
 }
 
 /// An S3-style error answer (`SlowDown` for 503, else `InternalError`), closing the connection.
-pub(crate) fn error_response(status: u16) -> Vec<u8> {
+fn error_response(status: u16) -> Vec<u8> {
     let (reason, code) = match status {
         503 => ("Slow Down", "SlowDown"),
         _ => ("Internal Server Error", "InternalError"),
@@ -121,17 +121,33 @@ pub(crate) fn error_response(status: u16) -> Vec<u8> {
     .into_bytes()
 }
 
-async fn forward(request: Request, upstream: &str) -> Result<Vec<u8>> {
+/// Sends the request upstream and streams the answer back (only its head is rewritten), so a
+/// large GET is never held in memory.
+async fn forward(request: Request, upstream: &str, client: &mut TcpStream) -> Result<()> {
     let mut server = TcpStream::connect(upstream).await?;
     server.write_all(&request.head).await?;
     server.write_all(&request.body).await?;
-    let mut response = Vec::new();
-    server.read_to_end(&mut response).await?;
-    let end = find_head_end(&response).context("upstream answered without a head")?;
-    let head = String::from_utf8_lossy(&response[..end]).into_owned();
-    let mut out = closing(&head);
-    out.extend_from_slice(&response[end..]);
-    Ok(out)
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; 64 << 10];
+    let end = loop {
+        if let Some(end) = find_head_end(&buf) {
+            break end;
+        }
+        if buf.len() > HEAD_LIMIT {
+            bail!("response head over {HEAD_LIMIT} bytes");
+        }
+        let n = server.read(&mut chunk).await?;
+        if n == 0 {
+            bail!("upstream answered without a head");
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    client
+        .write_all(&closing(&String::from_utf8_lossy(&buf[..end])))
+        .await?;
+    client.write_all(&buf[end..]).await?;
+    tokio::io::copy(&mut server, client).await?;
+    Ok(())
 }
 
 impl RequestFaultProxy {
@@ -166,15 +182,11 @@ impl RequestFaultProxy {
                                 (n < budget).then_some(n + 1)
                             })
                             .is_ok();
-                    let response = if fail {
-                        error_response(status)
-                    } else {
-                        match forward(request, &upstream).await {
-                            Ok(response) => response,
-                            Err(_) => return,
-                        }
-                    };
-                    let _ = client.write_all(&response).await;
+                    if fail {
+                        let _ = client.write_all(&error_response(status)).await;
+                    } else if forward(request, &upstream, &mut client).await.is_err() {
+                        return;
+                    }
                     let _ = client.shutdown().await;
                 });
             }
