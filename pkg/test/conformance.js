@@ -235,6 +235,31 @@ module.exports = function conformance(kind) {
     await expectCode(e.openRead('backstage-catalog-20000101_000000'), 'E_NOT_FOUND');
   });
 
+  test(`${kind}: openRead of an object cut short while it is read fails with E_INTEGRITY`, async () => {
+    const dir = tmpdir(`bbnode-${kind}-cut-`);
+    try {
+      const e = engine(dir);
+      const manifest = await e.backup({ databaseUrl: dbUrl(bulky) });
+      const opened = await e.openRead(manifest.id);
+      // The store loses the object's tail after it was opened (a disk fault, a concurrent write).
+      fs.truncateSync(path.join(dir, manifest.name), Math.floor(manifest.compressed.bytes / 3));
+      let bytes = 0;
+      await assert.rejects(
+        (async () => {
+          for await (const chunk of opened.chunks) bytes += chunk.length;
+        })(),
+        err => {
+          assert.equal(err.code, 'E_INTEGRITY', err.message);
+          assert.match(err.message, /bytes early/);
+          return true;
+        },
+      );
+      assert.ok(bytes < manifest.compressed.bytes);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test(`${kind}: errors carry stable codes`, async () => {
     const e = engine(store);
     // Not found.

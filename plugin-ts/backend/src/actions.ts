@@ -1,8 +1,8 @@
 import type { PermissionsService, BackstageCredentials } from '@backstage/backend-plugin-api';
 import type { ActionsRegistryService } from '@backstage/backend-plugin-api/alpha';
-import { NotAllowedError } from '@backstage/errors';
-import { AuthorizeResult, BasicPermission } from '@backstage/plugin-permission-common';
+import { BasicPermission } from '@backstage/plugin-permission-common';
 import { backupCreatePermission, backupReadPermission } from '@backstage-backup/plugin-backup-common';
+import { requirePermission } from './authorize';
 import { actorOf } from './router';
 import { BackupService } from './service';
 
@@ -15,12 +15,8 @@ export function registerActions(
   service: BackupService,
   permissions: PermissionsService,
 ) {
-  async function authorize(credentials: BackstageCredentials, permission: BasicPermission) {
-    const [decision] = await permissions.authorize([{ permission }], { credentials });
-    if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(`this needs the ${permission.name} permission`);
-    }
-  }
+  const authorize = (credentials: BackstageCredentials, permission: BasicPermission) =>
+    requirePermission(permissions, credentials, permission);
 
   actionsRegistry.register({
     name: 'create',

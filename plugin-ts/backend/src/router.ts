@@ -5,7 +5,7 @@ import type {
   BackstageCredentials,
 } from '@backstage/backend-plugin-api';
 import { InputError, NotAllowedError } from '@backstage/errors';
-import { AuthorizeResult, BasicPermission } from '@backstage/plugin-permission-common';
+import { BasicPermission } from '@backstage/plugin-permission-common';
 import {
   backupCreatePermission,
   backupReadPermission,
@@ -13,6 +13,7 @@ import {
 } from '@backstage-backup/plugin-backup-common';
 import express from 'express';
 import Router from 'express-promise-router';
+import { requirePermission } from './authorize';
 import { z } from 'zod';
 import type { JobStore } from './jobs/JobStore';
 import type { StartedJob } from './jobs/JobRunner';
@@ -66,10 +67,7 @@ export async function createRouter(deps: RouterDeps): Promise<express.Router> {
 
   async function authorize(req: express.Request, permission: BasicPermission) {
     const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
-    const [decision] = await permissions.authorize([{ permission }], { credentials });
-    if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(`this needs the ${permission.name} permission`);
-    }
+    await requirePermission(permissions, credentials, permission);
     return credentials;
   }
 
@@ -115,8 +113,9 @@ export async function createRouter(deps: RouterDeps): Promise<express.Router> {
   router.post('/backups', async (req, res) => {
     const credentials = await authorize(req, backupCreatePermission);
     const body = parse(startBackupBody, req.body);
-    const pluginId = body.pluginId ?? (await service.pluginIds())[0];
-    if (!(await service.pluginIds()).includes(pluginId)) {
+    const pluginIds = await service.pluginIds();
+    const pluginId = body.pluginId ?? pluginIds[0];
+    if (!pluginIds.includes(pluginId)) {
       throw new InputError(`'${pluginId}' is not a database this plugin backs up (backup.databases)`);
     }
     const started = await auditJob(req, 'backup-create', { pluginId }, () =>
