@@ -92,6 +92,10 @@ describe('scheduled tasks', () => {
     const prefix = newPrefix('sched');
     const config = backendConfig(prefix, testS3(), {});
     (config.backup as any).databases = ['catalog'];
+    // Both starts back up within a day: the default keepDaily would let the second start's prune
+    // delete the first backup while its scheduled verify or drill reads it (a race the plugin
+    // does not yet guard against; see the issue note). Keep everything here.
+    (config.backup as any).retention = { keepLast: 10 };
     // The catalog must hold entities before the scheduled backup runs: ingest first, then
     // start the backend whose mock scheduler runs every task at start-up.
     const ingest = await startBackend(config, [policyPermissions, mockServices.scheduler.factory({ skipTaskRunOnStartup: true })]);
