@@ -108,15 +108,20 @@ NativeBackend.prototype.openRead = async function openRead(selector) {
   const reader = this.engine.reader(selector);
   const opened = await call(undefined, async () => settle(await reader.open()));
   async function* chunks() {
-    for (;;) {
-      let chunk;
-      try {
-        chunk = await reader.next();
-      } catch (err) {
-        throw nativeChunkError(err);
+    try {
+      for (;;) {
+        let chunk;
+        try {
+          chunk = await reader.next();
+        } catch (err) {
+          throw nativeChunkError(err);
+        }
+        if (chunk === null) return;
+        yield chunk;
       }
-      if (chunk === null) return;
-      yield chunk;
+    } finally {
+      // A reader stopped early (a client that went away) lets the backup go now, not at GC.
+      reader.close();
     }
   }
   return { ...opened, chunks: chunks() };

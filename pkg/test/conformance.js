@@ -235,6 +235,35 @@ module.exports = function conformance(kind) {
     await expectCode(e.openRead('backstage-catalog-20000101_000000'), 'E_NOT_FOUND');
   });
 
+  test(`${kind}: a backup being read is spared by prune (of either engine) until the reader lets go`, async () => {
+    const prefix = `${kind}-held`;
+    const e = engine(s3.url(prefix));
+    const other = engine(s3.url(prefix), { engine: kind === 'native' ? 'wasm' : 'native' });
+    const first = await e.backup({ databaseUrl: dbUrl(catalog) });
+    await new Promise(r => setTimeout(r, 1100));
+    const second = await e.backup({ databaseUrl: dbUrl(catalog) });
+    await e.verify(second.id);
+    const holds = async () => (await s3.contents(prefix)).keys.filter(k => k.startsWith('backstage-backup.reading.'));
+    assert.deepEqual(await holds(), [], 'verify let go of its backup');
+
+    const opened = await e.openRead(first.id);
+    const chunks = opened.chunks[Symbol.asyncIterator]();
+    assert.equal((await chunks.next()).done, false);
+    const [hold] = await holds();
+    assert.match(hold, new RegExp(`^backstage-backup\\.reading\\.${first.id}\\.\\d+\\.download\\.`));
+    for (const pruner of [other, e]) {
+      const plan = await pruner.prune({ keepLast: 1 });
+      assert.deepEqual(plan.deleted, [], JSON.stringify(plan));
+      const decision = plan.decisions.find(d => d.id === first.id);
+      assert.deepEqual([decision.keep, decision.reasons], [true, ['being read (download)']]);
+    }
+    // The client goes away after one chunk: the hold goes with it.
+    await chunks.return();
+    for (let i = 0; i < 50 && (await holds()).length > 0; i++) await new Promise(r => setTimeout(r, 100));
+    assert.deepEqual(await holds(), []);
+    assert.deepEqual((await other.prune({ keepLast: 1 })).deleted, [first.id]);
+  });
+
   test(`${kind}: openRead of an object cut short while it is read fails with E_INTEGRITY`, async () => {
     const dir = tmpdir(`bbnode-${kind}-cut-`);
     try {

@@ -7,7 +7,7 @@ const core = require('./core');
 const pg = require('./postgres');
 const { openStore } = require('./store');
 const { backup } = require('./backup');
-const { listEntries, findBackup } = require('./listing');
+const { listEntries, holdBackup } = require('./listing');
 const { verify } = require('./verify');
 const { restore, drill } = require('./restore');
 const { prune, health } = require('./maintenance');
@@ -25,6 +25,16 @@ function reporter(onProgress) {
     }
   };
   return { phase: phase => send({ phase }), bytes: bytes => send(bytes) };
+}
+
+/** Runs `read(entry)` with the backup held against prune (core's read_hold.rs). */
+async function whileHeld(store, selector, pluginId, purpose, signal, read) {
+  const { entry, release } = await holdBackup(store, selector, pluginId, purpose, signal);
+  try {
+    return await read(entry);
+  } finally {
+    await release();
+  }
 }
 
 /** Runs an operation; after an abort, whatever failed is reported as E_ABORTED. */
@@ -58,7 +68,7 @@ class WasmEngine {
   verify(selector, onProgress, signal) {
     return run(signal, async () => {
       const store = openStore(this.storeUrl, this.s3Credentials);
-      return verify(store, await findBackup(store, selector), reporter(onProgress), signal);
+      return whileHeld(store, selector, undefined, 'verify', signal, entry => verify(store, entry, reporter(onProgress), signal));
     });
   }
 
@@ -66,9 +76,10 @@ class WasmEngine {
     return run(signal, async () => {
       const { conn, pluginId } = pg.resolveDatabase(opts);
       const store = openStore(this.storeUrl, this.s3Credentials);
-      const entry = await findBackup(store, selector, pluginId);
       const options = { clean: Boolean(opts.clean), safetyBackup: opts.safety_backup ?? true };
-      return restore(store, entry, conn, options, SAFETY_LEVEL, reporter(onProgress), signal);
+      return whileHeld(store, selector, pluginId, 'restore', signal, entry =>
+        restore(store, entry, conn, options, SAFETY_LEVEL, reporter(onProgress), signal),
+      );
     });
   }
 
@@ -76,7 +87,9 @@ class WasmEngine {
     return run(signal, async () => {
       const { conn } = pg.resolveDatabase(opts);
       const store = openStore(this.storeUrl, this.s3Credentials);
-      return drill(store, await findBackup(store, selector), conn, SAFETY_LEVEL, reporter(undefined), signal);
+      return whileHeld(store, selector, undefined, 'drill', signal, entry =>
+        drill(store, entry, conn, SAFETY_LEVEL, reporter(undefined), signal),
+      );
     });
   }
 
@@ -84,8 +97,15 @@ class WasmEngine {
   openRead(selector) {
     return run(undefined, async () => {
       const store = openStore(this.storeUrl, this.s3Credentials);
-      const entry = await findBackup(store, selector);
-      const { stream, size } = await store.get(entry.keys.data);
+      const { entry, release } = await holdBackup(store, selector, undefined, 'download', undefined);
+      let opened;
+      try {
+        opened = await store.get(entry.keys.data);
+      } catch (err) {
+        await release();
+        throw err;
+      }
+      const { stream, size } = opened;
       async function* chunks() {
         let seen = 0;
         try {
@@ -97,6 +117,8 @@ class WasmEngine {
           throw new BackupError('E_STORE', `reading the backup failed: ${err.message}`);
         } finally {
           stream.destroy?.();
+          // The end, a failure or a reader that stopped early: let the backup go.
+          await release();
         }
         // The store promised more bytes than it gave: the object changed or broke.
         if (seen < size) throw new BackupError('E_INTEGRITY', `the stored object ended ${size - seen} bytes early`);

@@ -1,6 +1,7 @@
 'use strict';
 // Reading a store's listing into backups: the glue lists objects and open uploads and reads
 // the small objects; crates/wasm groups them and applies the listing rules.
+const { BackupError } = require('../errors');
 const core = require('./core');
 
 /** One LIST (and the open uploads): groups by backup, no object read. */
@@ -52,6 +53,81 @@ async function findBackup(store, selector, pluginId) {
   return core.selectBackup(await listEntries(store), String(selector), pluginId ?? undefined, store.describe());
 }
 
+const LOCK_KEY = 'backstage-backup.lock';
+
+/**
+ * Finds a backup and holds it against prune while it is read, as core's read_hold.rs: write
+ * the hold, wait while a prune holds the store lock, then look the selector up again (`latest`
+ * may have changed; a deleted id is E_NOT_FOUND). Resolves to `{entry, release}`;
+ * `release()` never throws.
+ */
+async function holdBackup(store, selector, pluginId, purpose, signal) {
+  let entry = await findBackup(store, selector, pluginId);
+  // Each lap follows a prune that changed what `latest` is; prunes are rare and short.
+  for (let lap = 0; lap < 3; lap++) {
+    const release = await writeHold(store, entry.id, purpose);
+    if (!release) return { entry, release: async () => {} };
+    try {
+      if (!(await waitForPrune(store, signal))) return { entry, release };
+      // A prune ran while the hold was written and may not have seen it.
+      let now;
+      try {
+        now = await findBackup(store, selector, pluginId);
+      } catch (err) {
+        if (err.code !== 'E_NOT_FOUND' || selector === 'latest') throw err;
+        throw new BackupError(
+          'E_NOT_FOUND',
+          `${entry.id} was deleted by a prune that ran as this ${purpose} started; \`backstage-backup list\` shows what is left`,
+        );
+      }
+      if (now.id === entry.id) return { entry: now, release };
+      entry = now;
+    } catch (err) {
+      await release();
+      throw err;
+    }
+    await release();
+  }
+  throw new BackupError('E_LOCKED', `prunes of ${store.describe()} keep deleting the backup this ${purpose} picks; try again when they are done`);
+}
+
+/** Writes a hold on `backupId`; resolves to its release, or undefined when the store refuses it. */
+async function writeHold(store, backupId, purpose) {
+  const now = Date.now();
+  const key = core.holdKey(backupId, purpose, now + core.holdTtlMs(), `${process.pid}-${process.hrtime.bigint()}`);
+  const body = { backup: backupId, purpose, pid: process.pid, acquired_at: new Date(now).toISOString() };
+  try {
+    await store.putNew(key, Buffer.from(JSON.stringify(body)));
+  } catch {
+    // Read-only credentials must still verify and restore: read unheld, as before holds.
+    return undefined;
+  }
+  // Left behind, the hold expires and a later prune removes it.
+  return () => store.delete(key).catch(() => {});
+}
+
+/** Waits until no live prune holds the store lock; true if one did. */
+async function waitForPrune(store, signal) {
+  let waited = false;
+  for (;;) {
+    const held = await readLock(store);
+    if (!held || Date.parse(held.expires_at) <= Date.now()) return waited;
+    waited = true;
+    if (signal?.aborted) throw new BackupError('E_ABORTED', 'aborted while waiting for a prune to finish');
+    await new Promise(resolve => setTimeout(resolve, 250));
+  }
+}
+
+/** The store lock's body (prune's), or undefined when nobody holds it. */
+async function readLock(store) {
+  try {
+    return JSON.parse((await store.getSmall(LOCK_KEY, 64 << 10)).toString('utf8'));
+  } catch (err) {
+    if (err.code === 'E_NOT_FOUND' || err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+}
+
 /** Clears leftovers of unfinished backups older than `minAgeSeconds` (all plugins' when no id). */
 async function clearLeftovers(store, pluginId, minAgeSeconds, nowMs, apply = true) {
   const decide = ({ groups, pending }) => core.leftovers(groups, pending, pluginId ?? undefined, minAgeSeconds, nowMs);
@@ -68,4 +144,4 @@ async function clearLeftovers(store, pluginId, minAgeSeconds, nowMs, apply = tru
   return plan.report;
 }
 
-module.exports = { index, listEntries, findBackup, clearLeftovers };
+module.exports = { index, listEntries, findBackup, holdBackup, readLock, LOCK_KEY, clearLeftovers };

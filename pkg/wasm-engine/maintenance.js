@@ -3,20 +3,10 @@
 // crates/wasm's (retention plan, health evaluation); here the store is read and changed.
 const { BackupError } = require('../errors');
 const core = require('./core');
-const { listEntries, clearLeftovers } = require('./listing');
+const { listEntries, clearLeftovers, readLock, LOCK_KEY } = require('./listing');
 
-const LOCK_KEY = 'backstage-backup.lock';
 const LOCK_TTL_MS = 30 * 60 * 1000;
 const utc = ms => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-
-async function readLock(store) {
-  try {
-    return JSON.parse((await store.getSmall(LOCK_KEY, 64 << 10)).toString('utf8'));
-  } catch (err) {
-    if (err.code === 'E_NOT_FOUND' || err instanceof SyntaxError) return undefined;
-    throw err;
-  }
-}
 
 /** The store-wide lock object both engines use: created atomically, expiring after its TTL. */
 async function acquireLock(store, purpose) {
@@ -67,10 +57,13 @@ async function prune(store, opts) {
   const dryRun = Boolean(opts.dry_run);
   const lock = dryRun ? undefined : await acquireLock(store, 'prune');
   try {
-    const plan = core.prunePlan(await listEntries(store), policy, now);
+    // Listed after the lock is taken: a reader whose hold is not here waits for this prune.
+    const storeKeys = (await store.list()).map(o => o.key);
+    const plan = core.prunePlan(await listEntries(store), policy, now, storeKeys);
     if (!dryRun) {
       // Manifest first: from then on a half-deleted backup lists as incomplete, never as good.
       for (const backup of plan.delete) for (const key of backup.keys) await store.delete(key);
+      for (const key of plan.expired_holds) await store.delete(key);
     }
     const leftovers = await clearLeftovers(store, undefined, graceSeconds, now, !dryRun);
     return {

@@ -320,34 +320,21 @@ async fn a_prune_during_a_backup_leaves_the_running_backup_alone() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().to_str().unwrap();
     let older = backup_json(&source, store);
-    let running = cli_std()
-        .args([
-            "backup",
-            "--json",
-            "--database-url",
-            &source.url,
-            "--store",
-            store,
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let running = spawn_cli(&[
+        "backup",
+        "--json",
+        "--database-url",
+        &source.url,
+        "--store",
+        store,
+    ]);
     // Prune while the second backup is still being written: its leftovers are fresh (inside
     // the grace period) and it is not complete, so nothing of it is a candidate.
-    let started = std::time::Instant::now();
-    while files_in(dir.path()).iter().all(|f| !f.starts_with('.')) {
-        assert!(started.elapsed() < std::time::Duration::from_secs(60));
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let report = json_of(
-        &cli()
-            .args(["prune", "--keep-last", "1", "--json", "--store", store])
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    wait_until("the backup never staged a file", || {
+        files_in(dir.path()).iter().any(|f| f.starts_with('.'))
+    })
+    .await;
+    let report = prune_keep_last_1(store);
     assert_eq!(report["deleted"], serde_json::json!([]), "{report}");
     let output = running.wait_with_output().unwrap();
     assert!(
@@ -367,4 +354,149 @@ async fn a_prune_during_a_backup_leaves_the_running_backup_alone() {
         ids,
         vec![newer["id"].as_str().unwrap(), older["id"].as_str().unwrap()]
     );
+}
+
+/// Waits (up to a minute) until `done` holds.
+async fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let started = std::time::Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "{what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Starts the CLI in the background, its output captured.
+fn spawn_cli(args: &[&str]) -> std::process::Child {
+    cli_std()
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn prune_keep_last_1(store: &str) -> serde_json::Value {
+    json_of(
+        &cli()
+            .args(["prune", "--keep-last", "1", "--json", "--store", store])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    )
+}
+
+fn hold_files(dir: &std::path::Path) -> Vec<String> {
+    files_in(dir)
+        .into_iter()
+        .filter(|f| f.starts_with("backstage-backup.reading."))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_spares_a_backup_while_a_drill_reads_it() {
+    let source = bulky_db(1_500_000).await;
+    let server = TestDb::empty().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().to_str().unwrap();
+    let older = backup_json(&source, store)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let newer = backup_json(&source, store)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A hold whose reader died long ago: it must neither spare anything nor stay.
+    let stale = format!("backstage-backup.reading.{newer}.1700000000.verify.1-1");
+    std::fs::write(dir.path().join(&stale), b"{}").unwrap();
+    let drill = spawn_cli(&[
+        "drill",
+        &older,
+        "--json",
+        "--database-url",
+        &server.url,
+        "--store",
+        store,
+    ]);
+    wait_until("the drill never held its backup", || {
+        hold_files(dir.path()).len() == 2
+    })
+    .await;
+    let report = prune_keep_last_1(store);
+    assert_eq!(report["deleted"], serde_json::json!([]), "{report}");
+    let decision = report["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == older.as_str())
+        .unwrap();
+    assert_eq!(decision["keep"], true, "{report}");
+    assert_eq!(
+        decision["reasons"],
+        serde_json::json!(["being read (drill)"]),
+        "{report}"
+    );
+    let holds = hold_files(dir.path());
+    assert!(!holds.contains(&stale), "{holds:?}");
+    assert_eq!(holds.len(), 1, "{holds:?}");
+    assert!(holds[0].contains(&format!(".{older}.")), "{holds:?}");
+
+    let output = drill.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(json_of(&output.stdout)["ok"], true);
+    // The drill let go of the backup: the next prune applies the policy.
+    assert_eq!(hold_files(dir.path()), Vec::<String>::new());
+    let report = prune_keep_last_1(store);
+    assert_eq!(report["deleted"], serde_json::json!([older]), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_that_starts_during_a_prune_waits_and_says_the_prune_deleted_its_backup() {
+    let source = TestDb::empty().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().to_str().unwrap();
+    let manifest = backup_json(&source, store);
+    let id = manifest["id"].as_str().unwrap();
+    // A prune holds the store lock (as another process's would).
+    let now = Utc::now();
+    let lock = serde_json::json!({
+        "token": "other", "purpose": "prune", "pid": 1,
+        "acquired_at": now, "expires_at": now + Duration::minutes(30),
+    });
+    std::fs::write(dir.path().join("backstage-backup.lock"), lock.to_string()).unwrap();
+    let mut verify = spawn_cli(&["verify", id, "--store", store]);
+    wait_until("the verify never wrote its hold", || {
+        !hold_files(dir.path()).is_empty()
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        verify.try_wait().unwrap().is_none(),
+        "verify must wait for the prune"
+    );
+    // The prune deletes the backup (manifest first) and ends.
+    for file in files_in(dir.path()) {
+        if file.starts_with(id) {
+            std::fs::remove_file(dir.path().join(&file)).unwrap();
+        }
+    }
+    std::fs::remove_file(dir.path().join("backstage-backup.lock")).unwrap();
+    let output = verify.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{id} was deleted by a prune that ran as this verify started"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(files_in(dir.path()), Vec::<String>::new());
 }

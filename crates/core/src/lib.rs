@@ -29,6 +29,8 @@ pub mod manifest;
 pub mod naming;
 pub mod pipeline;
 pub mod progress;
+// Pure without `runtime` (hold keys); taking a hold needs it.
+pub mod read_hold;
 pub mod retention;
 pub mod verify;
 

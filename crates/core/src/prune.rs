@@ -1,7 +1,8 @@
 //! Prune: applies a retention policy to the store. Deletes only complete backups made by this
 //! tool (never legacy files or anything else under the prefix), never the newest verified one,
 //! removes each backup's manifest first so a half-pruned backup is never shown as complete, and
-//! clears leftovers of unfinished backups older than a grace period.
+//! clears leftovers of unfinished backups older than a grace period. Spares backups being read
+//! (see `read_hold`).
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -10,6 +11,7 @@ use crate::error::Result;
 use crate::leftovers::{delete_parts, find_leftovers, Leftovers};
 use crate::listing::list_backups;
 use crate::naming::Part;
+use crate::read_hold::holds_in;
 use crate::retention::{plan_listing, Decision, RetentionPolicy};
 use crate::store::Store;
 use crate::store_lock;
@@ -57,8 +59,18 @@ pub async fn prune(
 }
 
 async fn run(store: &dyn Store, options: &PruneOptions, now: DateTime<Utc>) -> Result<PruneReport> {
+    // Listed after the lock is taken: every reader that wrote its hold before sees this prune
+    // running and waits; every other hold is in this listing.
+    let keys: Vec<String> = store.list().await?.into_iter().map(|o| o.key).collect();
+    let (holds, expired) = holds_in(keys.iter().map(String::as_str), now);
     let entries = list_backups(store).await?;
-    let plan = plan_listing(&entries, &options.policy, now)?;
+    let mut plan = plan_listing(&entries, &options.policy, now)?;
+    plan.spare_held(&holds, now);
+    if !options.dry_run {
+        for hold in &expired {
+            store.delete(&hold.key).await?;
+        }
+    }
     let mut deleted = Vec::new();
     for entry in &plan.delete {
         if !options.dry_run {

@@ -798,6 +798,35 @@ pub struct ListingPlan<'a> {
     pub untouched: Vec<String>,
 }
 
+impl ListingPlan<'_> {
+    /// Keeps every backup with a live read hold: a verify, drill, restore or download is
+    /// reading it. Both engines apply this after the policy.
+    pub fn spare_held(&mut self, holds: &[crate::read_hold::ReadHold], now: DateTime<Utc>) {
+        let live: Vec<_> = holds.iter().filter(|h| h.is_live(now)).collect();
+        let mut spared_bytes = 0;
+        self.delete.retain(|entry| {
+            let id = entry.id();
+            let readers: Vec<&str> = live
+                .iter()
+                .filter(|h| h.backup_id == id)
+                .map(|h| h.purpose.as_str())
+                .collect();
+            if readers.is_empty() {
+                return true;
+            }
+            spared_bytes += entry.bytes.unwrap_or(0);
+            if let Some(decision) = self.decisions.iter_mut().find(|d| d.id == id) {
+                decision.keep = true;
+                decision
+                    .reasons
+                    .push(format!("being read ({})", readers.join(", ")));
+            }
+            false
+        });
+        self.freed_bytes -= spared_bytes;
+    }
+}
+
 /// Plans a prune of `entries`: only complete backups are candidates (a verified mark counts).
 pub fn plan_listing<'a>(
     entries: &'a [crate::listing::BackupEntry],

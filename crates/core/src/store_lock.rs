@@ -40,6 +40,11 @@ async fn read(store: &dyn Store) -> Result<Option<LockBody>> {
     }
 }
 
+/// When the store lock held now expires (None when nobody holds it).
+pub async fn holder(store: &dyn Store) -> Result<Option<DateTime<Utc>>> {
+    Ok(read(store).await?.map(|held| held.expires_at))
+}
+
 /// Takes the store lock for `ttl`; `Locked` while another live holder has it.
 pub async fn acquire<'a>(
     store: &'a dyn Store,

@@ -11,10 +11,11 @@ use backstage_backup_core::backup::{backup, BackupOptions};
 use backstage_backup_core::drill::drill;
 use backstage_backup_core::duration::HumanDuration;
 use backstage_backup_core::health::{health, HealthThresholds};
-use backstage_backup_core::listing::{find_backup_for, list_backups, BackupEntry};
+use backstage_backup_core::listing::{list_backups, BackupEntry};
 use backstage_backup_core::manifest::{Trigger, TriggerKind};
 use backstage_backup_core::progress::{Bytes, Phase, Progress};
 use backstage_backup_core::prune::{prune, PruneOptions};
+use backstage_backup_core::read_hold::hold_backup;
 use backstage_backup_core::restore::{restore, RestoreOptions};
 use backstage_backup_core::retention::RetentionPolicy;
 use backstage_backup_core::source::{
@@ -162,14 +163,23 @@ impl OpTask {
             }
             Op::Verify(selector) => {
                 let store = self.open().await?;
-                let entry = find_backup_for(store.as_ref(), selector, None).await?;
-                to_value(verify_backup(store.as_ref(), &entry, progress.as_ref(), cancel).await?)
+                let (entry, hold) =
+                    hold_backup(store.as_ref(), selector, None, "verify", cancel).await?;
+                let report = verify_backup(store.as_ref(), &entry, progress.as_ref(), cancel).await;
+                hold.release(store.as_ref()).await;
+                to_value(report?)
             }
             Op::Restore(selector, options) => {
                 let target = database(options)?;
                 let store = self.open().await?;
-                let entry =
-                    find_backup_for(store.as_ref(), selector, Some(&target.plugin_id)).await?;
+                let (entry, hold) = hold_backup(
+                    store.as_ref(),
+                    selector,
+                    Some(&target.plugin_id),
+                    "restore",
+                    cancel,
+                )
+                .await?;
                 let opts = RestoreOptions {
                     clean: options
                         .get("clean")
@@ -188,14 +198,19 @@ impl OpTask {
                     progress,
                     cancel,
                 )
-                .await?;
-                to_value(report)
+                .await;
+                hold.release(store.as_ref()).await;
+                to_value(report?)
             }
             Op::Drill(selector, options) => {
                 let server = database(options)?;
                 let store = self.open().await?;
-                let entry = find_backup_for(store.as_ref(), selector, None).await?;
-                to_value(drill(store.as_ref(), &entry, &server.connection, progress, cancel).await?)
+                let (entry, hold) =
+                    hold_backup(store.as_ref(), selector, None, "drill", cancel).await?;
+                let report =
+                    drill(store.as_ref(), &entry, &server.connection, progress, cancel).await;
+                hold.release(store.as_ref()).await;
+                to_value(report?)
             }
             Op::Prune(options) => {
                 let policy = RetentionPolicy {

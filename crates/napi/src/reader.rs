@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use backstage_backup_core::listing::find_backup_for;
-use backstage_backup_core::store::ObjectReader;
-use backstage_backup_core::{Error, Result};
+use backstage_backup_core::read_hold::{hold_backup, Hold};
+use backstage_backup_core::store::{ObjectReader, Store};
+use backstage_backup_core::{CancellationToken, Error, Result};
 use napi::bindgen_prelude::{AsyncTask, Buffer};
 use napi::{Env, Task};
 use napi_derive::napi;
@@ -20,6 +20,19 @@ const CHUNK: usize = 1 << 20;
 struct Opened {
     reader: ObjectReader,
     remaining: u64,
+    store: Arc<dyn Store>,
+    /// Keeps prune off the backup while it is read; released when this is dropped (the end,
+    /// a failure, `close()`, or the JS object collected).
+    hold: Option<Hold>,
+}
+
+impl Drop for Opened {
+    fn drop(&mut self) {
+        if let Some(hold) = self.hold.take() {
+            let store = self.store.clone();
+            runtime().spawn(async move { hold.release(store.as_ref()).await });
+        }
+    }
 }
 
 /// One backup's data object, opened on `open()` and read with `next()` until it gives `null`.
@@ -49,12 +62,27 @@ pub struct OpenTask {
 impl OpenTask {
     async fn run(&self) -> Result<Value> {
         let store = self.store.open().await?;
-        let entry = find_backup_for(store.as_ref(), &self.selector, None).await?;
+        let (entry, hold) = hold_backup(
+            store.as_ref(),
+            &self.selector,
+            None,
+            "download",
+            &CancellationToken::new(),
+        )
+        .await?;
         let key = entry.data_key();
-        let (reader, bytes) = store.get(&key).await?;
+        let (reader, bytes) = match store.get(&key).await {
+            Ok(opened) => opened,
+            Err(err) => {
+                hold.release(store.as_ref()).await;
+                return Err(err);
+            }
+        };
         *self.state.lock().await = Some(Opened {
             reader,
             remaining: bytes,
+            store,
+            hold: Some(hold),
         });
         Ok(
             json!({"id": entry.id(), "file_name": key.rsplit('/').next().unwrap_or(&key), "bytes": bytes, "summary": entry.summary()}),
@@ -89,9 +117,18 @@ pub struct NextTask {
 impl NextTask {
     async fn run(&self) -> Result<Option<Vec<u8>>> {
         let mut guard = self.state.lock().await;
-        let opened = guard
-            .as_mut()
-            .ok_or_else(|| Error::invalid("call open() before next()"))?;
+        let result = Self::read_chunk(&mut guard).await;
+        if !matches!(result, Ok(Some(_))) {
+            // The end or a failure: let the backup go (drops the hold).
+            guard.take();
+        }
+        result
+    }
+
+    async fn read_chunk(state: &mut Option<Opened>) -> Result<Option<Vec<u8>>> {
+        let Some(opened) = state.as_mut() else {
+            return Ok(None);
+        };
         if opened.remaining == 0 {
             return Ok(None);
         }
@@ -147,7 +184,19 @@ impl NativeReader {
         })
     }
 
-    /// The next chunk (up to 1 MiB), or `null` at the end.
+    /// Stops reading early: releases the backup's hold (the end of the data does that too).
+    #[napi]
+    pub fn close(&self) {
+        if let Ok(mut state) = self.state.try_lock() {
+            state.take();
+        } else {
+            // A next() is in flight; drop the reader once it is done.
+            let state = self.state.clone();
+            runtime().spawn(async move { state.lock().await.take() });
+        }
+    }
+
+    /// The next chunk (up to 1 MiB), or `null` at the end (and after `close()`).
     #[napi(ts_return_type = "Promise<Buffer | null>")]
     pub fn next(&self) -> AsyncTask<NextTask> {
         AsyncTask::new(NextTask {

@@ -2,6 +2,7 @@
 
 use backstage_backup_core::duration::HumanDuration;
 use backstage_backup_core::health::{evaluate, HealthThresholds};
+use backstage_backup_core::read_hold::{holds_in, ReadHold, HOLD_TTL_HOURS};
 use backstage_backup_core::retention::{plan_listing, RetentionPolicy};
 use backstage_backup_core::Error;
 use serde::Deserialize;
@@ -29,11 +30,18 @@ fn count(value: Option<f64>, key: &str) -> Result<Option<u32>, JsValue> {
     }
 }
 
-/// Prune's plan: `{decisions, delete: [{id, keys, bytes}], freed_bytes, untouched}`. Only
-/// complete backups are candidates; legacy ones are listed as untouched; `keys` are in
-/// deletion order.
+/// Prune's plan: `{decisions, delete: [{id, keys, bytes}], freed_bytes, untouched,
+/// expired_holds}`. Only complete backups are candidates; legacy ones are listed as untouched;
+/// `keys` are in deletion order. `store_keys` (the store's object keys, listed after the
+/// store lock was taken) spare backups with a live read hold; expired holds are returned to
+/// be deleted.
 #[wasm_bindgen(js_name = prunePlan)]
-pub fn prune_plan(entries: JsValue, policy: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+pub fn prune_plan(
+    entries: JsValue,
+    policy: JsValue,
+    now_ms: f64,
+    store_keys: Option<Vec<String>>,
+) -> Result<JsValue, JsValue> {
     let p: PolicyJs = from_js(policy, "prune options")?;
     let policy = RetentionPolicy {
         keep_last: count(p.keep_last, "keep_last")?,
@@ -48,7 +56,12 @@ pub fn prune_plan(entries: JsValue, policy: JsValue, now_ms: f64) -> Result<JsVa
             .map_err(coded)?,
     };
     let entries = entries_from(entries)?;
-    let plan = plan_listing(&entries, &policy, time(now_ms)?).map_err(coded)?;
+    let now = time(now_ms)?;
+    let mut plan = plan_listing(&entries, &policy, now).map_err(coded)?;
+    let keys = store_keys.unwrap_or_default();
+    let (holds, expired) = holds_in(keys.iter().map(String::as_str), now);
+    plan.spare_held(&holds, now);
+    let expired_holds: Vec<String> = expired.into_iter().map(|h| h.key).collect();
     let delete = plan
         .delete
         .iter()
@@ -66,6 +79,7 @@ pub fn prune_plan(entries: JsValue, policy: JsValue, now_ms: f64) -> Result<JsVa
         "delete": delete,
         "freed_bytes": freed_bytes,
         "untouched": untouched,
+        "expired_holds": expired_holds,
     }))
 }
 
@@ -141,4 +155,21 @@ pub fn unreadable_health(
         "last_drill": null,
         "max_age_seconds": thresholds.max_age.num_seconds(),
     }))
+}
+
+/// The key of a read hold (see core's `read_hold`): both engines name holds alike.
+#[wasm_bindgen(js_name = holdKey)]
+pub fn hold_key(
+    backup_id: &str,
+    purpose: &str,
+    expires_ms: f64,
+    token: &str,
+) -> Result<String, JsValue> {
+    Ok(ReadHold::new(backup_id, purpose, time(expires_ms)?, token).key)
+}
+
+/// How long a read hold lives if its reader never removes it.
+#[wasm_bindgen(js_name = holdTtlMs)]
+pub fn hold_ttl_ms() -> f64 {
+    (HOLD_TTL_HOURS * 3_600_000) as f64
 }

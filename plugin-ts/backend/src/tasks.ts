@@ -3,12 +3,12 @@ import type {
   LoggerService,
   SchedulerService,
 } from '@backstage/backend-plugin-api';
-import { ConflictError } from '@backstage/errors';
+import { ConflictError, NotFoundError } from '@backstage/errors';
 import type { ScheduleInfo } from '@backstage-backup/plugin-backup-common';
 import type { Knex } from 'knex';
 import type { BackupSettings } from './config';
 import type { StartedJob } from './jobs/JobRunner';
-import { BackupService, Who } from './service';
+import { BackupService, pluginOf, Who } from './service';
 
 export const TASK_IDS = {
   backup: 'backup-scheduled-backup',
@@ -33,22 +33,25 @@ export interface TaskDeps {
   pluginDb: Knex;
 }
 
-/** Runs one scheduled job to its end; a job already running (a manual one) is not an error. */
+/**
+ * Runs one scheduled job to its end; a job already running (a manual one) is not an error.
+ * Resolves to false when the job's backup was gone: pruned after it was picked.
+ */
 async function runScheduled(
   deps: TaskDeps,
   eventId: string,
   meta: Record<string, string>,
   start: () => Promise<StartedJob>,
-): Promise<void> {
+): Promise<boolean> {
   const event = await deps.auditor.createEvent({ eventId, meta: { ...meta, trigger: 'scheduled' } });
   let started: StartedJob;
   try {
     started = await start();
   } catch (error) {
-    if (error instanceof ConflictError) {
+    if (error instanceof ConflictError || error instanceof NotFoundError) {
       deps.logger.info(`scheduled ${eventId} skipped: ${error.message}`);
       await event.success({ meta: { skipped: error.message } });
-      return;
+      return !(error instanceof NotFoundError);
     }
     await event.fail({ error: error as Error });
     throw error;
@@ -56,6 +59,7 @@ async function runScheduled(
   const job = await started.done;
   if (job.status === 'succeeded') await event.success({ meta: { jobId: job.id, backupId: job.backupId ?? '' } });
   else await event.fail({ meta: { jobId: job.id }, error: new Error(`${job.error?.code}: ${job.error?.message}`) });
+  return job.error?.code !== 'E_NOT_FOUND';
 }
 
 export async function scheduleTasks(deps: TaskDeps): Promise<TaskInfo> {
@@ -84,8 +88,18 @@ export async function scheduleTasks(deps: TaskDeps): Promise<TaskInfo> {
       scope: 'global',
       ...schedule,
       fn: async () => {
-        for (const backup of await service.newestPerPlugin()) {
-          await runScheduled(deps, `backup-${check}`, { backupId: backup.id }, () => service[check](backup.id, SCHEDULED));
+        // A prune may delete the backup picked here before the check holds it (the engine
+        // holds backups against prune only once it reads them): pick the newest again, once.
+        let picked = await service.newestPerPlugin();
+        for (let attempt = 1; attempt <= 2 && picked.length > 0; attempt++) {
+          const gone: string[] = [];
+          for (const backup of picked) {
+            const found = await runScheduled(deps, `backup-${check}`, { backupId: backup.id }, () =>
+              service[check](backup.id, SCHEDULED),
+            );
+            if (!found) gone.push(pluginOf(backup.id));
+          }
+          picked = (await service.newestPerPlugin()).filter(b => gone.includes(pluginOf(b.id)));
         }
       },
     });

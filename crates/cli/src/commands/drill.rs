@@ -42,9 +42,17 @@ fn describe(report: &DrillReport) -> String {
 
 async fn execute(args: &DrillArgs, cancel: &CancellationToken) -> Result<DrillReport> {
     let server = crate::database::resolve(&args.database)?.connection;
-    let (store, entry, _scratch) = super::locate(&args.backup, &args.store.store, None).await?;
+    let located = super::locate(&args.backup, &args.store.store, None, "drill", cancel).await?;
     let progress = Arc::new(TerminalProgress::new(args.output.json));
-    let result = drill(store.as_ref(), &entry, &server, progress.clone(), cancel).await;
+    let result = drill(
+        located.store.as_ref(),
+        &located.entry,
+        &server,
+        progress.clone(),
+        cancel,
+    )
+    .await;
     progress.finish();
+    located.release().await;
     result
 }

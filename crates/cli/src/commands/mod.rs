@@ -17,17 +17,18 @@ pub async fn open_store(url: &str) -> Result<Arc<dyn Store>> {
 
 /// Finds the backup an argument names: an id or `latest` in the store, or a `.sql.gz` file on
 /// disk (any name: a file not named like a backup is linked into a scratch folder under one).
+///
+/// The backup is held against prune (`purpose` names the reader) until [`Located::release`].
 pub async fn locate(
     selector: &str,
     store_url: &str,
     plugin_hint: Option<&str>,
-) -> Result<(
-    Arc<dyn Store>,
-    backstage_backup_core::listing::BackupEntry,
-    Option<tempfile::TempDir>,
-)> {
+    purpose: &str,
+    cancel: &backstage_backup_core::CancellationToken,
+) -> Result<Located> {
     use backstage_backup_core::listing::find_backup;
     use backstage_backup_core::naming::BackupName;
+    use backstage_backup_core::read_hold::{hold_backup, Hold};
     use backstage_backup_core::Error;
     use std::path::Path;
 
@@ -44,8 +45,14 @@ pub async fn locate(
         if let Ok(name) = BackupName::parse_id(file) {
             if name.key(backstage_backup_core::naming::Part::Data) == file {
                 let store: Arc<dyn Store> = Arc::new(store::LocalStore::new(dir.to_path_buf()));
-                let entry = find_backup(store.as_ref(), &name.id()).await?;
-                return Ok((store, entry, None));
+                let (entry, hold) =
+                    hold_backup(store.as_ref(), &name.id(), None, purpose, cancel).await?;
+                return Ok(Located {
+                    store,
+                    entry,
+                    hold,
+                    _scratch: None,
+                });
             }
         }
         let scratch = tempfile::tempdir()?;
@@ -62,15 +69,40 @@ pub async fn locate(
                 .join(name.key(backstage_backup_core::naming::Part::Data)),
         )?;
         let store: Arc<dyn Store> = Arc::new(store::LocalStore::new(scratch.path().to_path_buf()));
+        // A scratch folder of this process: no prune can reach it.
         let entry = find_backup(store.as_ref(), &name.id()).await?;
-        return Ok((store, entry, Some(scratch)));
+        return Ok(Located {
+            store,
+            entry,
+            hold: Hold::none(),
+            _scratch: Some(scratch),
+        });
     }
     if selector != "latest" && selector.contains('/') {
         return Err(Error::not_found(format!("{selector} is not a file")));
     }
     let store = open_store(store_url).await?;
-    let entry =
-        backstage_backup_core::listing::find_backup_for(store.as_ref(), selector, plugin_hint)
-            .await?;
-    Ok((store, entry, None))
+    let (entry, hold) = hold_backup(store.as_ref(), selector, plugin_hint, purpose, cancel).await?;
+    Ok(Located {
+        store,
+        entry,
+        hold,
+        _scratch: None,
+    })
+}
+
+/// A backup found for reading, held against prune.
+pub struct Located {
+    pub store: Arc<dyn Store>,
+    pub entry: backstage_backup_core::listing::BackupEntry,
+    hold: backstage_backup_core::read_hold::Hold,
+    /// Keeps the scratch folder of a file given by path alive while it is read.
+    _scratch: Option<tempfile::TempDir>,
+}
+
+impl Located {
+    /// Ends the hold; call when the read is over, whatever its outcome.
+    pub async fn release(self) {
+        self.hold.release(self.store.as_ref()).await;
+    }
 }

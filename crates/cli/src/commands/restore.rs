@@ -61,9 +61,26 @@ fn confirm(question: &str) -> Result<()> {
 
 async fn execute(args: &RestoreArgs, cancel: &CancellationToken) -> Result<RestoreReport> {
     let target = crate::database::resolve(&args.database)?;
-    let (store, entry, _scratch) =
-        super::locate(&args.backup, &args.store.store, Some(&target.plugin_id)).await?;
-    let target = target.connection;
+    let located = super::locate(
+        &args.backup,
+        &args.store.store,
+        Some(&target.plugin_id),
+        "restore",
+        cancel,
+    )
+    .await?;
+    let result = confirm_and_restore(args, &located, &target.connection, cancel).await;
+    located.release().await;
+    result
+}
+
+async fn confirm_and_restore(
+    args: &RestoreArgs,
+    located: &super::Located,
+    target: &backstage_backup_core::source::ConnectionInfo,
+    cancel: &CancellationToken,
+) -> Result<RestoreReport> {
+    let (store, entry) = (&located.store, &located.entry);
     if !args.yes {
         let what = if args.clean {
             "Its current contents will be REPLACED (a safety backup is taken first unless --no-safety-backup)."
@@ -84,8 +101,8 @@ async fn execute(args: &RestoreArgs, cancel: &CancellationToken) -> Result<Resto
     };
     let result = restore(
         store.as_ref(),
-        &entry,
-        &target,
+        entry,
+        target,
         &options,
         progress.clone(),
         cancel,
