@@ -207,9 +207,17 @@ class Session {
   /** Catalog entities by lowercase kind; null without a catalog schema. */
   async entityCounts(schema) {
     if (!(await this.tableExists(schema, 'final_entities'))) return null;
+    // As core's session.rs: the kind from the entity ref (NOT NULL) where the schema has one
+    // (no JSON detoasted and parsed), else from the entity.
+    const table = qualified(schema, 'final_entities');
+    const hasRef =
+      (await this.value(
+        `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(${quoteLiteral(table)}) AND attname = 'entity_ref' AND NOT attisdropped)`,
+        'inspecting the schema',
+      )) === 't';
+    const kind = hasRef ? "split_part(entity_ref, ':', 1)" : "final_entity::jsonb->>'kind'";
     const rows = await this.query(
-      `SELECT coalesce(lower(final_entity::jsonb->>'kind'), 'unknown'), count(*) FROM ${qualified(schema, 'final_entities')} ` +
-        'WHERE final_entity IS NOT NULL GROUP BY 1 ORDER BY 1',
+      `SELECT coalesce(lower(${kind}), 'unknown'), count(*) FROM ${table} WHERE final_entity IS NOT NULL GROUP BY 1 ORDER BY 1`,
       'counting catalog entities',
     );
     return Object.fromEntries(rows.map(([kind, count]) => [kind, Number(count)]));

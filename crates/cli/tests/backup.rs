@@ -400,3 +400,23 @@ async fn an_s3_server_stopped_mid_upload_fails_clearly_and_a_later_run_clears_th
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list[0]["status"], "complete");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entity_counts_hold_with_and_without_the_entity_ref_column() {
+    let (source, summary) = TestDb::catalog(120).await.unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let store = store.path().to_str().unwrap();
+    let counts = |manifest: serde_json::Value| -> std::collections::BTreeMap<String, u64> {
+        serde_json::from_value(manifest["entities"].clone()).unwrap()
+    };
+    // Counted from the entity refs (the current schema)...
+    assert_eq!(counts(backup_json(&source, store)), summary.counts_by_kind);
+    // ...and from the entities' JSON in a catalog from before Backstage's 2024-10 migration.
+    let client = source.client().await.unwrap();
+    client
+        .batch_execute("ALTER TABLE final_entities DROP COLUMN entity_ref")
+        .await
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(counts(backup_json(&source, store)), summary.counts_by_kind);
+}
