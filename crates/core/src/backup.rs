@@ -187,6 +187,8 @@ async fn backup_reader(
         latest_migration: None,
         extra: Default::default(),
     };
+    // The compression thread reads synchronously; the bridge runs this async reader for it.
+    let reader = Box::new(tokio_util::io::SyncIoBridge::new(reader));
     write_backup(
         store, reader, database, None, options, progress, cancel, None,
     )
@@ -245,7 +247,7 @@ async fn pick_name(store: &dyn Store, plugin_id: &str) -> Result<BackupName> {
 #[allow(clippy::too_many_arguments)]
 async fn write_backup(
     store: &dyn Store,
-    reader: Box<dyn tokio::io::AsyncRead + Send + Unpin>,
+    reader: Box<dyn std::io::Read + Send>,
     database: DatabaseInfo,
     entities: Option<BTreeMap<String, u64>>,
     options: &BackupOptions,
@@ -365,14 +367,13 @@ async fn finish_backup(
 /// dump ended with pg_dump's completion line.
 async fn stream_into(
     upload: &mut dyn crate::store::Upload,
-    reader: Box<dyn tokio::io::AsyncRead + Send + Unpin>,
+    mut input: Box<dyn std::io::Read + Send>,
     options: &BackupOptions,
     progress: &Arc<dyn Progress>,
     cancel: &CancellationToken,
     dump: Option<&mut DumpChild>,
 ) -> Result<(StreamDigests, bool)> {
     let (tx, mut rx) = mpsc::channel::<Bytes>(CHUNKS_IN_QUEUE);
-    let mut input = tokio_util::io::SyncIoBridge::new(reader);
     let thread_progress = progress.clone();
     let (level, threads) = (options.level, options.threads);
     let compress = tokio::task::spawn_blocking(move || -> Result<(StreamDigests, bool)> {
