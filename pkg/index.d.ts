@@ -71,7 +71,7 @@ export interface BackupOptions extends DatabaseOptions, Operation {
   labels?: Record<string, string>;
   /** gzip level 1-9; default the engine's `compressionLevel`. */
   level?: number;
-  /** Compression threads (native engine; 0 = one per core). The WebAssembly engine compresses on one thread; its output is the same standard gzip stream. */
+  /** Compression threads, 0 = one per core (at most 4 in the WebAssembly engine, which compresses on worker threads). Either way the output is one standard gzip stream. */
   threads?: number;
 }
 

@@ -296,6 +296,7 @@ module.exports = function conformance(kind) {
     await expectCode(engine(tmpdir('bbnode-empty-')).verify('latest'), 'E_NOT_FOUND');
     await expectCode(e.backup({ databaseUrl: dbUrl(`${catalog}_missing`) }), 'E_NOT_FOUND');
     // Invalid input.
+    await expectCode(e.backup({ databaseUrl: dbUrl(catalog), threads: 1.5 }), 'E_INVALID');
     await expectCode(e.verify('../etc/passwd'), 'E_INVALID');
     await expectCode(engine('gs://bucket/x').list(), 'E_INVALID');
     await expectCode(engine('s3://user:secret@bucket/x').list(), 'E_INVALID');

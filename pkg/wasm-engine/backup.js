@@ -1,10 +1,11 @@
 'use strict';
 // The backup operation, as core's backup.rs: with the database's advisory lock held and a
-// snapshot exported, pg_dump --snapshot streams through crates/wasm's SHA-256 and gzip +
-// SHA-256 (on a worker thread) into the store; then the sidecar, then the manifest (written
+// snapshot exported, pg_dump --snapshot streams through crates/wasm's SHA-256 and parallel
+// gzip (blocks on worker threads) into the store; then the sidecar, then the manifest (written
 // last). A marker stands beside the backup until then, and every failure or abort removes what
 // was written.
 const { spawn } = require('node:child_process');
+const os = require('node:os');
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
 
@@ -12,9 +13,6 @@ const { BackupError, database, aborted, checkAborted } = require('../errors');
 const core = require('./core');
 const pg = require('./postgres');
 const { index, clearLeftovers } = require('./listing');
-
-/** pg_dump output goes to wasm in calls of about this size. */
-const CHUNK_BYTES = 1 << 20;
 
 /** A name no object in the store has yet (names have one-second resolution). */
 async function pickName(store, pluginId) {
@@ -49,10 +47,16 @@ function spawnPgDump(tools, conn, snapshot) {
   return { child, stdout: child.stdout, wait };
 }
 
-/** Compressed chunks in flight to the gzip worker: enough to keep both threads busy. */
-const IN_FLIGHT = 3;
+/** Dump blocks compressed independently (pigz style), as the native engine's 1 MiB blocks. */
+const BLOCK_BYTES = 1 << 20;
+/** Each block is primed with the previous block's last 32 KiB: gzip's ratio, not a block's. */
+const DICTIONARY_BYTES = 32 << 10;
+/** Default compression workers: one per core (the main thread's hashing fits beside them), at most 4. */
+const WORKERS = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 4));
+/** Blocks in flight per worker: enough to keep every thread busy, and memory bounded. */
+const IN_FLIGHT_PER_WORKER = 2;
 
-/** The gzip worker: `send(message)` resolves to its reply; replies come in order. */
+/** A gzip worker: `send(message)` resolves to its reply; replies come in order. */
 function gzipWorker() {
   const worker = new Worker(path.join(__dirname, 'gzip-worker.js'));
   const waiting = [];
@@ -79,70 +83,86 @@ function gzipWorker() {
   };
 }
 
+/** The last DICTIONARY_BYTES of `previous` followed by `block` (a copy: `block` is transferred). */
+function nextDictionary(previous, block) {
+  if (block.length >= DICTIONARY_BYTES) return block.slice(block.length - DICTIONARY_BYTES);
+  const joined = new Uint8Array(previous.length + block.length);
+  joined.set(previous);
+  joined.set(block, previous.length);
+  return joined.slice(Math.max(0, joined.length - DICTIONARY_BYTES));
+}
+
 /**
- * Streams the dump through SHA-256 (here) and gzip + SHA-256 (on the worker) into `upload`:
- * `{digests, complete}`. At most IN_FLIGHT chunks wait for the worker: memory stays bounded
- * and back-pressure reaches pg_dump.
+ * Streams the dump into `upload` as one standard gzip stream, pigz style: 1 MiB blocks are
+ * compressed on `threads` (0: WORKERS) worker threads while this thread hashes the raw side (SHA-256, CRC-32)
+ * and writes the blocks in order between the gzip header and trailer. `{digests, complete}`.
+ * At most IN_FLIGHT_PER_WORKER blocks per worker wait: memory stays bounded and back-pressure
+ * reaches pg_dump.
  */
-async function streamInto(upload, input, level, progress, signal) {
-  const hasher = new core.Hasher();
-  const gzip = gzipWorker();
+async function streamInto(upload, input, level, threads, progress, signal) {
+  const framer = new core.GzipFramer();
+  const workers = Array.from({ length: threads || WORKERS }, () => gzipWorker());
   const pending = [];
-  let stored = 0;
   let raw = 0;
   const drain = async keep => {
     while (pending.length > keep) {
       const out = await pending.shift();
-      stored += out.length;
+      framer.stored(out);
       if (out.length) await upload.write(out);
-      progress.bytes({ raw, stored, total: null });
+      progress.bytes({ raw, stored: framer.storedBytes, total: null });
     }
   };
   try {
-    await gzip.send({ level });
+    await Promise.all(workers.map(worker => worker.send({ level })));
+    await upload.write(framer.header());
+    let dictionary = new Uint8Array(0);
+    let sent = 0;
     let pieces = [];
     let size = 0;
-    const flush = async () => {
-      // Copied into a buffer of its own (never Node's shared pool): it is handed to the worker.
-      const chunk = new Uint8Array(size);
+    const send = async last => {
+      // Copied into a buffer of its own (never Node's shared pool): it is handed to a worker.
+      const block = new Uint8Array(size);
       let at = 0;
       for (const piece of pieces) {
-        chunk.set(piece, at);
+        block.set(piece, at);
         at += piece.length;
       }
       pieces = [];
       size = 0;
-      hasher.update(chunk);
-      raw += chunk.length;
-      pending.push(gzip.send(chunk, [chunk.buffer]));
-      await drain(IN_FLIGHT - 1);
+      framer.raw(block);
+      raw += block.length;
+      const primer = dictionary;
+      dictionary = nextDictionary(dictionary, block);
+      const worker = workers[sent++ % workers.length];
+      pending.push(worker.send({ dictionary: primer, data: block, last }, [block.buffer]));
+      await drain(workers.length * IN_FLIGHT_PER_WORKER - 1);
     };
     try {
       for await (const chunk of input) {
         checkAborted(signal);
         pieces.push(chunk);
         size += chunk.length;
-        if (size >= CHUNK_BYTES) await flush();
+        if (size >= BLOCK_BYTES) await send(false);
       }
     } catch (err) {
       if (err instanceof BackupError) throw err;
       throw database(`reading the dump: ${err.message}`);
     }
     checkAborted(signal);
-    if (size) await flush();
+    // The last block (empty for an empty dump) ends the deflate stream.
+    await send(true);
     await drain(0);
-    const { last, digest, complete } = await gzip.send("finish");
-    await upload.write(last);
-    const digests = { raw: hasher.finish(), compressed: digest };
+    await upload.write(framer.trailer());
+    const digests = framer.digests();
     progress.bytes({ raw: digests.raw.bytes, stored: digests.compressed.bytes, total: null });
-    return { digests, complete };
+    return { digests, complete: framer.completionLine() };
   } catch (err) {
-    // Replies still owed settle (or fail) when the worker stops; nobody waits for them.
+    // Replies still owed settle (or fail) when the workers stop; nobody waits for them.
     for (const reply of pending) reply.catch(() => {});
     throw core.coded(err);
   } finally {
-    hasher.free();
-    await gzip.stop();
+    framer.free();
+    await Promise.all(workers.map(worker => worker.stop()));
   }
 }
 
@@ -156,7 +176,7 @@ async function writeBackup(store, dump, database_, entities, options, progress, 
     progress.phase('dumping');
     let digests;
     try {
-      const streamed = await streamInto(upload, dump.stdout, options.level, progress, signal).then(
+      const streamed = await streamInto(upload, dump.stdout, options.level, options.threads, progress, signal).then(
         value => ({ value }),
         error => ({ error }),
       );
@@ -252,8 +272,12 @@ async function backup(store, opts, defaultLevel, progress, signal) {
   }
   const { conn, pluginId: fromDatabase } = pg.resolveDatabase(opts);
   const pluginId = opts.plugin_id ?? fromDatabase;
+  const threads = opts.threads ?? 0;
+  if (!Number.isInteger(threads) || threads < 0 || threads > 64) {
+    throw new BackupError('E_INVALID', `threads must be a whole number from 0 (one per core) to 64, not ${threads}`);
+  }
   const trigger = core.checkBackupOptions(opts.trigger ?? undefined, opts.by ?? undefined, opts.labels, pluginId);
-  return backupDatabase(store, conn, pluginId, { level, trigger, labels: opts.labels }, progress, signal);
+  return backupDatabase(store, conn, pluginId, { level, threads, trigger, labels: opts.labels }, progress, signal);
 }
 
 module.exports = { backup, backupDatabase };

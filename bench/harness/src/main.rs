@@ -1116,8 +1116,10 @@ fn render(cfg: &Config, r: &DbResult, checks_out: &mut Vec<Check>) -> String {
             secs(cpu),
         );
     }
-    let node = if cfg.node_built() {
-        "not measured: `pkg/` exists, but bench/run has no Node rows yet"
+    let node = if std::env::var("BENCH_NODE_ROWS").is_ok_and(|v| !v.is_empty()) {
+        "measured by `bench/node/run.js` in the same run: see \"Row 8\" below"
+    } else if cfg.node_built() {
+        "not measured: `node` is not installed"
     } else {
         "not measured: the Node engine (issue 4) is not built yet"
     };

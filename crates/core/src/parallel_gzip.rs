@@ -9,14 +9,10 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use flate2::{Compress, Compression, FlushCompress, Status};
-
-use crate::pipeline::{DigestCounter, StreamDigests};
+use crate::pipeline::{deflate_block, DigestCounter, StreamDigests, GZIP_HEADER};
 
 const BLOCK_BYTES: usize = 1 << 20;
 const DICTIONARY_BYTES: usize = 32 << 10;
-/// gzip header: magic, deflate, no flags, no mtime, no extra flags, OS = Unix.
-const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
 
 struct Job {
     seq: u64,
@@ -45,35 +41,8 @@ pub struct ParallelCompressor {
     failed: Option<String>,
 }
 
-fn deflate_block(level: u32, job: &Job) -> Result<Vec<u8>, String> {
-    let mut deflate = Compress::new(Compression::new(level), false);
-    if !job.dictionary.is_empty() {
-        deflate
-            .set_dictionary(&job.dictionary)
-            .map_err(|e| e.to_string())?;
-    }
-    let flush = if job.last {
-        FlushCompress::Finish
-    } else {
-        FlushCompress::Sync
-    };
-    let mut out = Vec::with_capacity(job.data.len() / 2 + 4096);
-    loop {
-        if out.capacity() - out.len() < 16 << 10 {
-            out.reserve(256 << 10);
-        }
-        let consumed = deflate.total_in() as usize;
-        let status = deflate
-            .compress_vec(&job.data[consumed..], &mut out, flush)
-            .map_err(|e| e.to_string())?;
-        let all_in = deflate.total_in() as usize == job.data.len();
-        // A sync flush is complete once deflate leaves output space unused.
-        match status {
-            Status::StreamEnd => return Ok(out),
-            _ if all_in && !job.last && out.len() < out.capacity() => return Ok(out),
-            _ => {}
-        }
-    }
+fn deflate_job(level: u32, job: &Job) -> Result<Vec<u8>, String> {
+    deflate_block(level, &job.dictionary, &job.data, job.last)
 }
 
 impl ParallelCompressor {
@@ -96,7 +65,7 @@ impl ParallelCompressor {
                         Ok(Ok(job)) => job,
                         _ => return,
                     };
-                    if done_tx.send((job.seq, deflate_block(level, &job))).is_err() {
+                    if done_tx.send((job.seq, deflate_job(level, &job))).is_err() {
                         return;
                     }
                 })

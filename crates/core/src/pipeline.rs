@@ -11,6 +11,50 @@ use crate::manifest::Digest;
 
 pub const DEFAULT_LEVEL: u32 = 6;
 
+/// gzip header: magic, deflate, no flags, no mtime, no extra flags, OS = Unix.
+pub const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
+
+/// One block of a pigz-style gzip stream: raw deflate of `data` primed with `dictionary` (the
+/// previous block's last 32 KiB, so the ratio stays gzip's), ended with a sync flush so blocks
+/// can be concatenated, or finished when `last`. Blocks between [`GZIP_HEADER`] and the
+/// CRC-32/size trailer make one standard gzip stream.
+pub fn deflate_block(
+    level: u32,
+    dictionary: &[u8],
+    data: &[u8],
+    last: bool,
+) -> Result<Vec<u8>, String> {
+    use flate2::{Compress, Compression, FlushCompress, Status};
+    let mut deflate = Compress::new(Compression::new(level), false);
+    if !dictionary.is_empty() {
+        deflate
+            .set_dictionary(dictionary)
+            .map_err(|e| e.to_string())?;
+    }
+    let flush = if last {
+        FlushCompress::Finish
+    } else {
+        FlushCompress::Sync
+    };
+    let mut out = Vec::with_capacity(data.len() / 2 + 4096);
+    loop {
+        if out.capacity() - out.len() < 16 << 10 {
+            out.reserve(256 << 10);
+        }
+        let consumed = deflate.total_in() as usize;
+        let status = deflate
+            .compress_vec(&data[consumed..], &mut out, flush)
+            .map_err(|e| e.to_string())?;
+        let all_in = deflate.total_in() as usize == data.len();
+        // A sync flush is complete once deflate leaves output space unused.
+        match status {
+            Status::StreamEnd => return Ok(out),
+            _ if all_in && !last && out.len() < out.capacity() => return Ok(out),
+            _ => {}
+        }
+    }
+}
+
 /// SHA-256 and byte count of one side of the stream.
 #[derive(Clone, Default)]
 pub struct DigestCounter {

@@ -33,11 +33,7 @@ pub struct Deflater {
 impl Deflater {
     #[wasm_bindgen(constructor)]
     pub fn new(level: u32) -> Result<Deflater, JsValue> {
-        if level > 9 {
-            return Err(coded(Error::invalid(format!(
-                "compression level {level} is out of range: use 1 (fastest) to 9 (smallest)"
-            ))));
-        }
+        check_level(level)?;
         Ok(Deflater {
             encoder: Some(GzEncoder::new(
                 Vec::with_capacity(1 << 20),
@@ -104,6 +100,114 @@ impl Deflater {
     #[wasm_bindgen(getter, js_name = storedBytes)]
     pub fn stored_bytes(&self) -> f64 {
         self.compressed.bytes() as f64
+    }
+}
+
+fn check_level(level: u32) -> Result<(), JsValue> {
+    if level > 9 {
+        return Err(coded(Error::invalid(format!(
+            "compression level {level} is out of range: use 1 (fastest) to 9 (smallest)"
+        ))));
+    }
+    Ok(())
+}
+
+/// One block of a pigz-style gzip stream (core's `pipeline::deflate_block`), compressed by a
+/// worker thread; a `GzipFramer` on the main thread frames the blocks into one gzip stream.
+#[wasm_bindgen(js_name = deflateBlock)]
+pub fn deflate_block(
+    level: u32,
+    dictionary: &[u8],
+    data: &[u8],
+    last: bool,
+) -> Result<Vec<u8>, JsValue> {
+    check_level(level)?;
+    backstage_backup_core::pipeline::deflate_block(level, dictionary, data, last)
+        .map_err(|e| coded(Error::internal(format!("gzip: {e}"))))
+}
+
+/// The main thread's half of the parallel gzip: SHA-256, CRC-32 and size of the raw side, the
+/// header and trailer around the workers' blocks, SHA-256 of everything stored, and the
+/// completion line: one standard gzip stream, framed as the native engine frames its blocks.
+#[wasm_bindgen]
+pub struct GzipFramer {
+    raw: DigestCounter,
+    crc: flate2::Crc,
+    compressed: DigestCounter,
+    tail: Vec<u8>,
+    finished: bool,
+}
+
+#[wasm_bindgen]
+impl GzipFramer {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> GzipFramer {
+        GzipFramer {
+            raw: DigestCounter::default(),
+            crc: flate2::Crc::new(),
+            compressed: DigestCounter::default(),
+            tail: Vec::new(),
+            finished: false,
+        }
+    }
+
+    /// The gzip header: the first bytes to store.
+    pub fn header(&mut self) -> Vec<u8> {
+        let header = backstage_backup_core::pipeline::GZIP_HEADER.to_vec();
+        self.compressed.update(&header);
+        header
+    }
+
+    /// Accounts for a block of the dump, before it goes to a worker.
+    pub fn raw(&mut self, block: &[u8]) {
+        self.raw.update(block);
+        self.crc.update(block);
+        self.tail.extend_from_slice(block);
+        if self.tail.len() > 4 * TAIL_KEEP {
+            self.tail.drain(..self.tail.len() - TAIL_KEEP);
+        }
+    }
+
+    /// Accounts for a compressed block as it is stored (blocks in order).
+    pub fn stored(&mut self, block: &[u8]) {
+        self.compressed.update(block);
+    }
+
+    /// The gzip trailer (CRC-32 and size of the raw side): the last bytes to store.
+    pub fn trailer(&mut self) -> Vec<u8> {
+        let mut trailer = self.crc.sum().to_le_bytes().to_vec();
+        trailer.extend_from_slice(&(self.raw.bytes() as u32).to_le_bytes());
+        self.compressed.update(&trailer);
+        self.finished = true;
+        trailer
+    }
+
+    /// `{raw: {bytes, sha256}, compressed: {bytes, sha256}}`, once the trailer is out.
+    pub fn digests(&self) -> Result<JsValue, JsValue> {
+        if !self.finished {
+            return Err(coded(Error::internal("the gzip stream is not finished")));
+        }
+        to_js(&serde_json::json!({
+            "raw": self.raw.clone().finish(),
+            "compressed": self.compressed.clone().finish(),
+        }))
+    }
+
+    /// Whether the dump so far ends with pg_dump's "dump complete" line.
+    #[wasm_bindgen(js_name = completionLine)]
+    pub fn completion_line(&self) -> bool {
+        ends_with_completion_line(&self.tail)
+    }
+
+    #[wasm_bindgen(getter, js_name = storedBytes)]
+    pub fn stored_bytes(&self) -> f64 {
+        self.compressed.bytes() as f64
+    }
+}
+
+impl Default for GzipFramer {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
