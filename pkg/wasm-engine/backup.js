@@ -5,6 +5,7 @@
 // last). A marker stands beside the backup until then, and every failure or abort removes what
 // was written.
 const { spawn } = require('node:child_process');
+const crypto = require('node:crypto');
 const os = require('node:os');
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
@@ -101,6 +102,9 @@ function nextDictionary(previous, block) {
  */
 async function streamInto(upload, input, level, threads, progress, signal) {
   const framer = new core.GzipFramer();
+  // The raw side's SHA-256 (1.9 GB on a large catalog) with Node's crypto: SHA extensions make
+  // it ~10x faster than WebAssembly's, and this thread would otherwise be the bottleneck.
+  const rawHash = crypto.createHash('sha256');
   const workers = Array.from({ length: threads || WORKERS }, () => gzipWorker());
   const pending = [];
   let raw = 0;
@@ -130,6 +134,7 @@ async function streamInto(upload, input, level, threads, progress, signal) {
       pieces = [];
       size = 0;
       framer.raw(block);
+      rawHash.update(block);
       raw += block.length;
       const primer = dictionary;
       dictionary = nextDictionary(dictionary, block);
@@ -153,7 +158,7 @@ async function streamInto(upload, input, level, threads, progress, signal) {
     await send(true);
     await drain(0);
     await upload.write(framer.trailer());
-    const digests = framer.digests();
+    const digests = { raw: { bytes: raw, sha256: rawHash.digest('hex') }, compressed: framer.digest() };
     progress.bytes({ raw: digests.raw.bytes, stored: digests.compressed.bytes, total: null });
     return { digests, complete: framer.completionLine() };
   } catch (err) {
