@@ -4,9 +4,9 @@
 const { BackupError } = require('../errors');
 const core = require('./core');
 
-/** One LIST (and the open uploads): groups by backup, no object read. */
-async function index(store) {
-  const [objects, pending] = await Promise.all([store.list(), store.pendingUploads()]);
+/** One LIST (and the open uploads): groups by backup, no object read. `listed`: objects already listed. */
+async function index(store, listed) {
+  const [objects, pending] = await Promise.all([listed ?? store.list(), store.pendingUploads()]);
   return { groups: core.listingIndex(objects, pending), pending };
 }
 
@@ -23,9 +23,9 @@ async function readOptional(store, key) {
   }
 }
 
-/** Lists backups, newest first (entries as crates/wasm carries them). */
-async function listEntries(store) {
-  const { groups } = await index(store);
+/** Lists backups, newest first (entries as crates/wasm carries them); `listed` as for index. */
+async function listEntries(store, listed) {
+  const { groups } = await index(store, listed);
   const shown = groups.filter(g => g.shown);
   // A few reads at a time, like the native engine's buffer_unordered(8).
   for (let i = 0; i < shown.length; i += 8) {

@@ -58,8 +58,9 @@ async function prune(store, opts) {
   const lock = dryRun ? undefined : await acquireLock(store, 'prune');
   try {
     // Listed after the lock is taken: a reader whose hold is not here waits for this prune.
-    const storeKeys = (await store.list()).map(o => o.key);
-    const plan = core.prunePlan(await listEntries(store), policy, now, storeKeys);
+    // One LIST for holds and backups.
+    const objects = await store.list();
+    const plan = core.prunePlan(await listEntries(store, objects), policy, now, objects.map(o => o.key));
     if (!dryRun) {
       // Manifest first: from then on a half-deleted backup lists as incomplete, never as good.
       for (const backup of plan.delete) for (const key of backup.keys) await store.delete(key);

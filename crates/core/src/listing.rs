@@ -135,8 +135,17 @@ impl BackupObjects {
 /// Groups the store's objects and open uploads by backup: one LIST, no reads.
 #[cfg(feature = "runtime")]
 pub async fn index(store: &dyn Store) -> Result<BTreeMap<BackupName, BackupObjects>> {
+    index_of(store, store.list().await?).await
+}
+
+/// As `index`, over objects already listed (the open uploads are still asked for).
+#[cfg(feature = "runtime")]
+async fn index_of(
+    store: &dyn Store,
+    objects: Vec<ObjectMeta>,
+) -> Result<BTreeMap<BackupName, BackupObjects>> {
     let mut groups: BTreeMap<BackupName, BackupObjects> = BTreeMap::new();
-    for object in store.list().await? {
+    for object in objects {
         if let Some((name, part)) = BackupName::parse_key(&object.key) {
             groups.entry(name).or_default().objects.insert(part, object);
         }
@@ -152,7 +161,16 @@ pub async fn index(store: &dyn Store) -> Result<BTreeMap<BackupName, BackupObjec
 /// Lists backups, newest first.
 #[cfg(feature = "runtime")]
 pub async fn list_backups(store: &dyn Store) -> Result<Vec<BackupEntry>> {
-    let groups = index(store).await?;
+    list_backups_in(store, store.list().await?).await
+}
+
+/// As `list_backups`, over objects the caller has listed already (prune also needs their keys).
+#[cfg(feature = "runtime")]
+pub async fn list_backups_in(
+    store: &dyn Store,
+    objects: Vec<ObjectMeta>,
+) -> Result<Vec<BackupEntry>> {
+    let groups = index_of(store, objects).await?;
     let mut entries: Vec<BackupEntry> = stream::iter(groups)
         .map(|(name, parts)| load_entry(store, name, parts))
         .buffer_unordered(8)

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::leftovers::{delete_parts, find_leftovers, Leftovers};
-use crate::listing::list_backups;
+use crate::listing::list_backups_in;
 use crate::naming::Part;
 use crate::read_hold::holds_in;
 use crate::retention::{plan_listing, Decision, RetentionPolicy};
@@ -60,10 +60,10 @@ pub async fn prune(
 
 async fn run(store: &dyn Store, options: &PruneOptions, now: DateTime<Utc>) -> Result<PruneReport> {
     // Listed after the lock is taken: every reader that wrote its hold before sees this prune
-    // running and waits; every other hold is in this listing.
-    let keys: Vec<String> = store.list().await?.into_iter().map(|o| o.key).collect();
-    let (holds, expired) = holds_in(keys.iter().map(String::as_str), now);
-    let entries = list_backups(store).await?;
+    // running and waits; every other hold is in this listing. One LIST for holds and backups.
+    let objects = store.list().await?;
+    let (holds, expired) = holds_in(objects.iter().map(|o| o.key.as_str()), now);
+    let entries = list_backups_in(store, objects).await?;
     let mut plan = plan_listing(&entries, &options.policy, now)?;
     plan.spare_held(&holds, now);
     if !options.dry_run {

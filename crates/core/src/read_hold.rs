@@ -108,10 +108,6 @@ mod io {
             Hold::default()
         }
 
-        pub fn key(&self) -> Option<&str> {
-            self.key.as_deref()
-        }
-
         /// Deletes the hold. A failure is not the read's failure.
         pub async fn release(self, store: &dyn Store) {
             if let Some(key) = self.key {

@@ -58,22 +58,28 @@ fn closing(head: &str) -> Vec<u8> {
     out.into_bytes()
 }
 
-async fn read_request(client: &mut TcpStream) -> Result<Request> {
+/// Reads until the end of an HTTP head: the bytes read (the head and whatever followed it) and
+/// where the head ends. `what` names the message in errors.
+async fn read_head(stream: &mut TcpStream, what: &str) -> Result<(Vec<u8>, usize)> {
     let mut buf = Vec::new();
     let mut chunk = vec![0u8; 64 << 10];
-    let end = loop {
+    loop {
         if let Some(end) = find_head_end(&buf) {
-            break end;
+            return Ok((buf, end));
         }
         if buf.len() > HEAD_LIMIT {
-            bail!("request head over {HEAD_LIMIT} bytes");
+            bail!("{what} head over {HEAD_LIMIT} bytes");
         }
-        let n = client.read(&mut chunk).await?;
+        let n = stream.read(&mut chunk).await?;
         if n == 0 {
-            bail!("connection closed before a request");
+            bail!("connection closed before a {what} head");
         }
         buf.extend_from_slice(&chunk[..n]);
-    };
+    }
+}
+
+async fn read_request(client: &mut TcpStream) -> Result<Request> {
+    let (buf, end) = read_head(client, "request").await?;
     let head = String::from_utf8_lossy(&buf[..end]).into_owned();
     let mut words = head.split_whitespace();
     let method = words.next().unwrap_or_default().to_string();
@@ -90,6 +96,7 @@ async fn read_request(client: &mut TcpStream) -> Result<Request> {
         client.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
     }
     let mut body = buf[end..].to_vec();
+    let mut chunk = vec![0u8; 64 << 10];
     while body.len() < length {
         let n = client.read(&mut chunk).await?;
         if n == 0 {
@@ -127,21 +134,7 @@ async fn forward(request: Request, upstream: &str, client: &mut TcpStream) -> Re
     let mut server = TcpStream::connect(upstream).await?;
     server.write_all(&request.head).await?;
     server.write_all(&request.body).await?;
-    let mut buf = Vec::new();
-    let mut chunk = vec![0u8; 64 << 10];
-    let end = loop {
-        if let Some(end) = find_head_end(&buf) {
-            break end;
-        }
-        if buf.len() > HEAD_LIMIT {
-            bail!("response head over {HEAD_LIMIT} bytes");
-        }
-        let n = server.read(&mut chunk).await?;
-        if n == 0 {
-            bail!("upstream answered without a head");
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
+    let (buf, end) = read_head(&mut server, "response").await?;
     client
         .write_all(&closing(&String::from_utf8_lossy(&buf[..end])))
         .await?;

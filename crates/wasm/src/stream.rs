@@ -18,6 +18,31 @@ use crate::{coded, from_js, to_js};
 /// The dump's last bytes, enough to find pg_dump's completion line.
 const TAIL_KEEP: usize = 16 << 10;
 
+/// The end of the dump seen so far (at most 4 × TAIL_KEEP bytes kept).
+#[derive(Default)]
+struct DumpTail(Vec<u8>);
+
+impl DumpTail {
+    fn push(&mut self, chunk: &[u8]) {
+        self.0.extend_from_slice(chunk);
+        if self.0.len() > 4 * TAIL_KEEP {
+            self.0.drain(..self.0.len() - TAIL_KEEP);
+        }
+    }
+
+    fn is_complete(&self) -> bool {
+        ends_with_completion_line(&self.0)
+    }
+}
+
+/// `{bytes, sha256}` of a compressed stream, an error until it is `finished`.
+fn finished_digest(finished: bool, compressed: &DigestCounter) -> Result<JsValue, JsValue> {
+    if !finished {
+        return Err(coded(Error::internal("the gzip stream is not finished")));
+    }
+    to_js(&compressed.clone().finish())
+}
+
 /// gzip (one standard stream, the same bytes as the native engine's single-thread output) with
 /// the SHA-256 and size of the compressed side. The raw side's SHA-256 is a separate `Hasher`,
 /// so the JS glue can run the two on two threads, as the native engine uses two cores.
@@ -26,7 +51,7 @@ pub struct Deflater {
     encoder: Option<GzEncoder<Vec<u8>>>,
     compressed: DigestCounter,
     raw_bytes: u64,
-    tail: Vec<u8>,
+    tail: DumpTail,
 }
 
 #[wasm_bindgen]
@@ -41,7 +66,7 @@ impl Deflater {
             )),
             compressed: DigestCounter::default(),
             raw_bytes: 0,
-            tail: Vec::new(),
+            tail: DumpTail::default(),
         })
     }
 
@@ -55,10 +80,7 @@ impl Deflater {
             .write_all(chunk)
             .map_err(|e| coded(Error::internal(format!("gzip: {e}"))))?;
         self.raw_bytes += chunk.len() as u64;
-        self.tail.extend_from_slice(chunk);
-        if self.tail.len() > 4 * TAIL_KEEP {
-            self.tail.drain(..self.tail.len() - TAIL_KEEP);
-        }
+        self.tail.push(chunk);
         let out = std::mem::take(encoder.get_mut());
         self.compressed.update(&out);
         Ok(out)
@@ -79,16 +101,13 @@ impl Deflater {
 
     /// `{bytes, sha256}` of the compressed stream, once finished.
     pub fn digest(&self) -> Result<JsValue, JsValue> {
-        if self.encoder.is_some() {
-            return Err(coded(Error::internal("the gzip stream is not finished")));
-        }
-        to_js(&self.compressed.clone().finish())
+        finished_digest(self.encoder.is_none(), &self.compressed)
     }
 
     /// Whether the input so far ends with pg_dump's "dump complete" line.
     #[wasm_bindgen(js_name = completionLine)]
     pub fn completion_line(&self) -> bool {
-        ends_with_completion_line(&self.tail)
+        self.tail.is_complete()
     }
 
     #[wasm_bindgen(getter, js_name = rawBytes)]
@@ -135,7 +154,7 @@ pub fn deflate_block(
 pub struct GzipFramer {
     crc: flate2::Crc,
     compressed: DigestCounter,
-    tail: Vec<u8>,
+    tail: DumpTail,
     finished: bool,
 }
 
@@ -146,7 +165,7 @@ impl GzipFramer {
         GzipFramer {
             crc: flate2::Crc::new(),
             compressed: DigestCounter::default(),
-            tail: Vec::new(),
+            tail: DumpTail::default(),
             finished: false,
         }
     }
@@ -161,10 +180,7 @@ impl GzipFramer {
     /// Accounts for a block of the dump, before it goes to a worker.
     pub fn raw(&mut self, block: &[u8]) {
         self.crc.update(block);
-        self.tail.extend_from_slice(block);
-        if self.tail.len() > 4 * TAIL_KEEP {
-            self.tail.drain(..self.tail.len() - TAIL_KEEP);
-        }
+        self.tail.push(block);
     }
 
     /// Accounts for a compressed block as it is stored (blocks in order).
@@ -184,16 +200,13 @@ impl GzipFramer {
 
     /// `{bytes, sha256}` of the stored (compressed) stream, once the trailer is out.
     pub fn digest(&self) -> Result<JsValue, JsValue> {
-        if !self.finished {
-            return Err(coded(Error::internal("the gzip stream is not finished")));
-        }
-        to_js(&self.compressed.clone().finish())
+        finished_digest(self.finished, &self.compressed)
     }
 
     /// Whether the dump so far ends with pg_dump's "dump complete" line.
     #[wasm_bindgen(js_name = completionLine)]
     pub fn completion_line(&self) -> bool {
-        ends_with_completion_line(&self.tail)
+        self.tail.is_complete()
     }
 
     #[wasm_bindgen(getter, js_name = storedBytes)]
