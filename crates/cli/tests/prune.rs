@@ -500,3 +500,38 @@ async fn a_read_that_starts_during_a_prune_waits_and_says_the_prune_deleted_its_
     );
     assert_eq!(files_in(dir.path()), Vec::<String>::new());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_credentials_still_verify_a_backup_they_cannot_hold() {
+    let s3 = S3Server::shared().await.unwrap();
+    let bucket = s3.create_bucket().await.unwrap();
+    let store = s3.store_url(&bucket, "ro");
+    let source = TestDb::empty().await.unwrap();
+    let manifest = json_of(
+        &cli_s3(s3)
+            .args(["backup", "--json", "--database-url", &source.url, "--store"])
+            .arg(&store)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let id = manifest["id"].as_str().unwrap();
+    let before = s3.list_keys(&bucket, "ro/").await.unwrap();
+    // These keys can write nothing: no hold, no verify record; the verdict still stands.
+    let mut verify = cli();
+    verify.envs(s3.read_only_env());
+    verify
+        .args(["verify", id, "--store", &store])
+        .assert()
+        .success()
+        .stdout(contains(format!("OK {id}")));
+    assert_eq!(s3.list_keys(&bucket, "ro/").await.unwrap(), before);
+    // The same keys cannot write: a backup with them fails (so the test above is read-only).
+    let mut backup = cli();
+    backup.envs(s3.read_only_env());
+    backup
+        .args(["backup", "--database-url", &source.url, "--store", &store])
+        .assert()
+        .failure();
+}

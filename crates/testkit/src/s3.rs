@@ -232,8 +232,9 @@ impl S3Server {
         fs::create_dir_all(dir.path().join("tmp"))?;
         let access_key = format!("BBTEST{}", random_hex(14).to_uppercase());
         let secret_key = format!("{}{}", random_hex(16), random_hex(16));
+        // A second identity may only read and list (see `read_only_env`).
         let identities = format!(
-            r#"{{"identities":[{{"name":"testkit","credentials":[{{"accessKey":"{access_key}","secretKey":"{secret_key}"}}],"actions":["Admin","Read","Write","List","Tagging"]}}]}}"#
+            r#"{{"identities":[{{"name":"testkit","credentials":[{{"accessKey":"{access_key}","secretKey":"{secret_key}"}}],"actions":["Admin","Read","Write","List","Tagging"]}},{{"name":"reader","credentials":[{{"accessKey":"{access_key}RO","secretKey":"{secret_key}"}}],"actions":["Read","List"]}}]}}"#
         );
         fs::write(dir.path().join("identities.json"), identities)?;
         let ports = Ports::pick()?;
@@ -440,6 +441,14 @@ impl S3Server {
             ("AWS_REGION".into(), self.region.clone()),
             ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
         ]
+    }
+
+    /// As `env`, with credentials that may only read and list (the disaster-recovery case of
+    /// read-only keys).
+    pub fn read_only_env(&self) -> Vec<(String, String)> {
+        let mut env = self.env();
+        env[0].1 = format!("{}RO", self.access_key);
+        env
     }
 
     /// All keys under `prefix` in `bucket`, in listing order.
