@@ -109,6 +109,12 @@ module.exports = function conformance(kind) {
     assert.equal(restored.createdDatabase, true);
     assert.deepEqual(restored.entities, manifest.entities);
     assert.equal(psql(dbUrl(fresh), 'SELECT count(*) FROM final_entities'), '200');
+    // TOASTed values are stored with LZ4 (the faster load), none with pglz.
+    const compression = db =>
+      psql(db, "SELECT count(*) FILTER (WHERE pg_column_compression(final_entity) = 'lz4') || ' ' || count(*) FILTER (WHERE pg_column_compression(final_entity) = 'pglz') FROM final_entities");
+    const [sourcePglz] = compression(dbUrl(catalog)).split(' ').slice(1);
+    assert.ok(Number(sourcePglz) > 0, 'the fixture has no compressed values to check');
+    assert.equal(compression(dbUrl(fresh)), `${sourcePglz} 0`);
 
     // Again over the restored copy: --clean replaces it after a safety backup of it.
     const again = await e.restore(manifest.id, { databaseUrl: dbUrl(fresh), clean: true });

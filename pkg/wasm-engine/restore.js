@@ -67,7 +67,7 @@ function stdinWriter(child) {
   };
 }
 
-async function load(store, entry, target, tools, schemas, expected, progress, signal) {
+async function load(store, entry, target, tools, schemas, lz4Toast, expected, progress, signal) {
   const psql = spawn(tools.psql, ['--no-psqlrc', '--quiet', '--no-password', '-v', 'ON_ERROR_STOP=1'], {
     env: pg.libpqEnv(target),
     stdio: ['pipe', 'ignore', 'pipe'],
@@ -83,10 +83,8 @@ async function load(store, entry, target, tools, schemas, expected, progress, si
   signal?.addEventListener('abort', stop);
   let outcome;
   try {
-    let prelude = "SET client_min_messages = warning;\nBEGIN;\nSET LOCAL maintenance_work_mem = '256MB';\nSET LOCAL lock_timeout = '60s';\n";
-    for (const schema of schemas) prelude += `DROP SCHEMA ${schema} CASCADE;\n`;
-    if (schemas.length && !target.schema) prelude += 'CREATE SCHEMA public;\n';
-    await write(prelude);
+    // A whole-database dump expects `public` to exist; a schema-mode dump creates its own.
+    await write(core.restorePrelude(schemas, schemas.length > 0 && !target.schema, lz4Toast));
     // When psql stops reading (an SQL error), keep verifying to the end, as the native engine
     // does: a damaged backup is reported as damaged, not as the SQL error it caused.
     let stopped;
@@ -184,6 +182,8 @@ async function restore(store, entry, target, { clean = false, safetyBackup = tru
     } catch (err) {
       throw new BackupError(err.code, `server ${server.version}: ${err.message}`);
     }
+    // Only an optimisation: a server that cannot say loads with its own default.
+    const lz4Toast = (await session.value(core.lz4ToastProbe(), 'asking for LZ4 TOAST compression')) === 't';
     const schemas =
       occupied > 0
         ? (
@@ -200,7 +200,7 @@ async function restore(store, entry, target, { clean = false, safetyBackup = tru
     let bytes;
     for (let attempt = 1; ; attempt++) {
       try {
-        bytes = await load(store, entry, target, tools, schemas, expected, progress, signal);
+        bytes = await load(store, entry, target, tools, schemas, lz4Toast, expected, progress, signal);
         break;
       } catch (err) {
         if (attempt >= DEADLOCK_ATTEMPTS || !/deadlock detected/.test(err.message)) throw err;

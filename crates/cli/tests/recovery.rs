@@ -46,6 +46,13 @@ async fn restore_round_trip_refusal_clean_and_safety_backup() {
     );
     assert_eq!(fingerprint(&target).await, fingerprint(&source).await);
     assert_eq!(report["entities"], manifest["entities"]);
+    // The same values, stored with LZ4 (the faster load) where the source used pglz.
+    let (_, source_pglz) = toast_compression(&source).await;
+    assert!(
+        source_pglz > 0,
+        "the fixture has no compressed values to check"
+    );
+    assert_eq!(toast_compression(&target).await, (source_pglz, 0));
     let total: u64 = report["entities"]
         .as_object()
         .unwrap()

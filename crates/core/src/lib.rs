@@ -31,6 +31,7 @@ pub mod pipeline;
 pub mod progress;
 // Pure without `runtime` (hold keys); taking a hold needs it.
 pub mod read_hold;
+pub mod restore_sql;
 pub mod retention;
 pub mod verify;
 

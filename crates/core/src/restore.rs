@@ -18,6 +18,7 @@ use crate::listing::{BackupEntry, BackupStatus};
 use crate::manifest::{parse_sidecar, Trigger, TriggerKind, MAX_MANIFEST_BYTES};
 use crate::naming::Part;
 use crate::progress::{Phase, Progress};
+use crate::restore_sql;
 use crate::source::session::{self, connect, entity_counts, lock_database, query_error};
 use crate::source::{pg_tools, ConnectionInfo, DatabaseSource, DumpSource};
 use crate::store::Store;
@@ -175,6 +176,11 @@ pub async fn restore(
     let (server_version, server_major) = session::server_version(&client).await?;
     let tools =
         pg_tools::find(server_major).map_err(|e| e.context(format!("server {server_version}")))?;
+    // Only an optimisation: a server that cannot say loads with its own default.
+    let lz4_toast = client
+        .query_one(restore_sql::LZ4_TOAST_PROBE, &[])
+        .await
+        .is_ok_and(|row| row.get::<_, bool>(0));
     let schemas = if occupied > 0 {
         user_schemas(&client, target.schema.as_deref()).await?
     } else {
@@ -193,6 +199,7 @@ pub async fn restore(
             target,
             &tools,
             &schemas,
+            lz4_toast,
             &expected,
             progress.as_ref(),
             cancel,
@@ -264,6 +271,7 @@ async fn load(
     target: &ConnectionInfo,
     tools: &pg_tools::PgTools,
     schemas: &[String],
+    lz4_toast: bool,
     expected: &Expectations,
     progress: &(dyn Progress + 'static),
     cancel: &CancellationToken,
@@ -299,19 +307,9 @@ async fn load(
         text
     });
 
-    // Notices (e.g. DROP … CASCADE's) would crowd the real error out of what psql prints. A
-    // running Backstage holding locks makes the restore fail after a minute, not hang.
-    let mut prelude = String::from(
-        "SET client_min_messages = warning;\nBEGIN;\nSET LOCAL maintenance_work_mem = '256MB';\n\
-         SET LOCAL lock_timeout = '60s';\n",
-    );
-    for schema in schemas {
-        prelude.push_str(&format!("DROP SCHEMA {schema} CASCADE;\n"));
-    }
     // A whole-database dump expects `public` to exist; a schema-mode dump creates its own.
-    if !schemas.is_empty() && target.schema.is_none() {
-        prelude.push_str("CREATE SCHEMA public;\n");
-    }
+    let recreate_public = !schemas.is_empty() && target.schema.is_none();
+    let prelude = restore_sql::prelude(schemas, recreate_public, lz4_toast);
     let verdict = match stdin.write_all(prelude.as_bytes()) {
         Err(e) => Err(VerifyFailure::Output(e)),
         Ok(()) => read_verified(store, &entry.data_key(), stdin, progress, cancel).await?,
@@ -321,12 +319,15 @@ async fn load(
             let found = problems(&check, expected);
             if found.is_empty() {
                 // Only now, with every byte checked, may the transaction commit.
-                match stdin.write_all(b"\nCOMMIT;\n").and_then(|()| stdin.flush()) {
+                match stdin
+                    .write_all(restore_sql::COMMIT.as_bytes())
+                    .and_then(|()| stdin.flush())
+                {
                     Ok(()) => Ok(check.compressed.bytes),
                     Err(e) => Err(Error::database(format!("psql stopped reading: {e}"))),
                 }
             } else {
-                let _ = stdin.write_all(b"\nROLLBACK;\n");
+                let _ = stdin.write_all(restore_sql::ROLLBACK.as_bytes());
                 Err(Error::integrity(format!(
                     "{} failed verification; the target was left unchanged: {}",
                     entry.id(),

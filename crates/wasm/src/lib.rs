@@ -49,3 +49,19 @@ pub(crate) fn time(ms: f64) -> Result<DateTime<Utc>, JsValue> {
 pub fn tool_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
+
+/// What a restore sends psql before the dump (core's `restore_sql::prelude`).
+#[wasm_bindgen(js_name = restorePrelude)]
+pub fn restore_prelude(
+    drop_schemas: Vec<String>,
+    recreate_public: bool,
+    lz4_toast: bool,
+) -> String {
+    backstage_backup_core::restore_sql::prelude(&drop_schemas, recreate_public, lz4_toast)
+}
+
+/// The query answering whether the server can compress TOASTed values with LZ4.
+#[wasm_bindgen(js_name = lz4ToastProbe)]
+pub fn lz4_toast_probe() -> String {
+    backstage_backup_core::restore_sql::LZ4_TOAST_PROBE.to_string()
+}

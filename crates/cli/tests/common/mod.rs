@@ -173,3 +173,20 @@ pub async fn bulky_db(rows: i64) -> TestDb {
         .unwrap();
     db
 }
+
+/// How the catalog's TOASTed JSON values are compressed: (LZ4, pglz) value counts.
+pub async fn toast_compression(db: &TestDb) -> (i64, i64) {
+    let row = db
+        .client()
+        .await
+        .unwrap()
+        .query_one(
+            "SELECT count(*) FILTER (WHERE c = 'lz4'), count(*) FILTER (WHERE c = 'pglz') FROM ( \
+             SELECT pg_column_compression(final_entity) AS c FROM final_entities \
+             UNION ALL SELECT pg_column_compression(processed_entity) FROM refresh_state) v",
+            &[],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1))
+}
