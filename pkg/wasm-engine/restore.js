@@ -83,8 +83,7 @@ async function load(store, entry, target, tools, schemas, lz4Toast, expected, pr
   signal?.addEventListener('abort', stop);
   let outcome;
   try {
-    // A whole-database dump expects `public` to exist; a schema-mode dump creates its own.
-    await write(core.restorePrelude(schemas, schemas.length > 0 && !target.schema, lz4Toast));
+    await write(core.restorePrelude(schemas, Boolean(target.schema), lz4Toast));
     // When psql stops reading (an SQL error), keep verifying to the end, as the native engine
     // does: a damaged backup is reported as damaged, not as the SQL error it caused.
     let stopped;
@@ -182,8 +181,7 @@ async function restore(store, entry, target, { clean = false, safetyBackup = tru
     } catch (err) {
       throw new BackupError(err.code, `server ${server.version}: ${err.message}`);
     }
-    // Only an optimisation: a server that cannot say loads with its own default.
-    const lz4Toast = (await session.value(core.lz4ToastProbe(), 'asking for LZ4 TOAST compression')) === 't';
+    const lz4Toast = (await session.value(core.lz4ToastProbe(), 'asking whether the server has LZ4 TOAST compression')) === 't';
     const schemas =
       occupied > 0
         ? (

@@ -374,3 +374,44 @@ async fn tls_connections_follow_libpq_sslmode() {
     let list = list_json(store.path());
     assert_eq!(list.as_array().unwrap().len(), 2);
 }
+
+/// The CLI runs itself once with glibc's mmap threshold fixed (steady peak RSS): the process
+/// that does the work, under the same pid and argv[0], has it in its environment.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_cli_runs_with_a_fixed_mmap_threshold() {
+    let store = tempfile::tempdir().unwrap();
+    let mut child = cli_std()
+        .env_remove("MALLOC_MMAP_THRESHOLD_")
+        .args(["backup", "--from-file", "-", "--store"])
+        .arg(store.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // It waits for the dump on stdin, held open here, so it is still running while we look.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let environ = loop {
+        let environ = std::fs::read(format!("/proc/{}/environ", child.id())).unwrap_or_default();
+        let environ = String::from_utf8_lossy(&environ).replace('\0', "\n");
+        if environ.contains("MALLOC_MMAP_THRESHOLD_") || std::time::Instant::now() > deadline {
+            break environ;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", child.id())).unwrap_or_default();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        environ
+            .lines()
+            .any(|l| l == "MALLOC_MMAP_THRESHOLD_=4194304"),
+        "{environ}"
+    );
+    let arg0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+    assert!(
+        String::from_utf8_lossy(arg0).ends_with("backstage-backup"),
+        "{cmdline:?}"
+    );
+}

@@ -176,11 +176,11 @@ pub async fn restore(
     let (server_version, server_major) = session::server_version(&client).await?;
     let tools =
         pg_tools::find(server_major).map_err(|e| e.context(format!("server {server_version}")))?;
-    // Only an optimisation: a server that cannot say loads with its own default.
-    let lz4_toast = client
+    let lz4_toast: bool = client
         .query_one(restore_sql::LZ4_TOAST_PROBE, &[])
         .await
-        .is_ok_and(|row| row.get::<_, bool>(0));
+        .map_err(|e| query_error("asking whether the server has LZ4 TOAST compression", e))?
+        .get(0);
     let schemas = if occupied > 0 {
         user_schemas(&client, target.schema.as_deref()).await?
     } else {
@@ -307,9 +307,7 @@ async fn load(
         text
     });
 
-    // A whole-database dump expects `public` to exist; a schema-mode dump creates its own.
-    let recreate_public = !schemas.is_empty() && target.schema.is_none();
-    let prelude = restore_sql::prelude(schemas, recreate_public, lz4_toast);
+    let prelude = restore_sql::prelude(schemas, target.schema.is_some(), lz4_toast);
     let verdict = match stdin.write_all(prelude.as_bytes()) {
         Err(e) => Err(VerifyFailure::Output(e)),
         Ok(()) => read_verified(store, &entry.data_key(), stdin, progress, cancel).await?,
@@ -319,15 +317,12 @@ async fn load(
             let found = problems(&check, expected);
             if found.is_empty() {
                 // Only now, with every byte checked, may the transaction commit.
-                match stdin
-                    .write_all(restore_sql::COMMIT.as_bytes())
-                    .and_then(|()| stdin.flush())
-                {
+                match stdin.write_all(b"\nCOMMIT;\n").and_then(|()| stdin.flush()) {
                     Ok(()) => Ok(check.compressed.bytes),
                     Err(e) => Err(Error::database(format!("psql stopped reading: {e}"))),
                 }
             } else {
-                let _ = stdin.write_all(restore_sql::ROLLBACK.as_bytes());
+                let _ = stdin.write_all(b"\nROLLBACK;\n");
                 Err(Error::integrity(format!(
                     "{} failed verification; the target was left unchanged: {}",
                     entry.id(),

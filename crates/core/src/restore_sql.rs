@@ -8,8 +8,9 @@ pub const LZ4_TOAST_PROBE: &str = "SELECT EXISTS (SELECT 1 FROM pg_settings \
 
 /// What goes to psql before the dump: session settings, `BEGIN`, the transaction's settings,
 /// then the schemas a clean restore replaces (`drop_schemas`, already quoted identifiers).
-/// `recreate_public` brings back the `public` schema a whole-database dump expects.
-pub fn prelude(drop_schemas: &[String], recreate_public: bool, lz4_toast: bool) -> String {
+/// `schema_mode`: the target is one plugin's schema (Backstage's schema division mode), whose
+/// dump creates that schema itself; a whole-database dump expects `public` to exist.
+pub fn prelude(drop_schemas: &[String], schema_mode: bool, lz4_toast: bool) -> String {
     // Notices (e.g. DROP … CASCADE's) would crowd the real error out of what psql prints.
     let mut sql = String::from("SET client_min_messages = warning;\nBEGIN;\n");
     // maintenance_work_mem stays the server's: raising it from PostgreSQL's default 64 MB to
@@ -26,16 +27,11 @@ pub fn prelude(drop_schemas: &[String], recreate_public: bool, lz4_toast: bool) 
     for schema in drop_schemas {
         sql.push_str(&format!("DROP SCHEMA {schema} CASCADE;\n"));
     }
-    if recreate_public {
+    if !drop_schemas.is_empty() && !schema_mode {
         sql.push_str("CREATE SCHEMA public;\n");
     }
     sql
 }
-
-/// What goes to psql after the dump once every check passed.
-pub const COMMIT: &str = "\nCOMMIT;\n";
-/// What goes to psql after the dump when a check failed.
-pub const ROLLBACK: &str = "\nROLLBACK;\n";
 
 #[cfg(test)]
 mod tests {
@@ -43,7 +39,7 @@ mod tests {
 
     #[test]
     fn settings_come_inside_the_transaction_before_any_drop() {
-        let sql = prelude(&["\"catalog\"".into()], false, true);
+        let sql = prelude(&["\"catalog\"".into()], true, true);
         let begin = sql.find("BEGIN;").unwrap();
         for setting in ["default_toast_compression", "lock_timeout"] {
             let at = sql.find(setting).unwrap();
@@ -61,13 +57,16 @@ mod tests {
     }
 
     #[test]
-    fn lz4_only_where_the_server_has_it_and_public_recreated_on_request() {
-        let sql = prelude(&["public".into()], true, false);
+    fn lz4_only_where_the_server_has_it_and_public_recreated_after_a_whole_database_drop() {
+        let sql = prelude(&["public".into()], false, false);
         assert!(!sql.contains("lz4"), "{sql}");
         assert!(
             sql.ends_with("DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n"),
             "{sql}"
         );
-        assert_eq!(prelude(&[], false, false).matches("BEGIN;").count(), 1);
+        // Nothing dropped (an empty target): nothing to recreate.
+        let empty = prelude(&[], false, false);
+        assert_eq!(empty.matches("BEGIN;").count(), 1);
+        assert!(!empty.contains("SCHEMA"), "{empty}");
     }
 }

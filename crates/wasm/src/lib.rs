@@ -52,12 +52,8 @@ pub fn tool_version() -> String {
 
 /// What a restore sends psql before the dump (core's `restore_sql::prelude`).
 #[wasm_bindgen(js_name = restorePrelude)]
-pub fn restore_prelude(
-    drop_schemas: Vec<String>,
-    recreate_public: bool,
-    lz4_toast: bool,
-) -> String {
-    backstage_backup_core::restore_sql::prelude(&drop_schemas, recreate_public, lz4_toast)
+pub fn restore_prelude(drop_schemas: Vec<String>, schema_mode: bool, lz4_toast: bool) -> String {
+    backstage_backup_core::restore_sql::prelude(&drop_schemas, schema_mode, lz4_toast)
 }
 
 /// The query answering whether the server can compress TOASTed values with LZ4.
