@@ -263,6 +263,35 @@ async fn expectations(store: &dyn Store, entry: &BackupEntry) -> Result<Expectat
     Ok(expected)
 }
 
+/// psql's stdin. Dropped before the whole dump was accepted (refused, damaged, cancelled), it
+/// kills psql before closing the pipe: at the end of its input psql would still send the
+/// statement left unfinished in its buffer, and a planted one must never run.
+struct PsqlInput {
+    stdin: std::process::ChildStdin,
+    psql: Arc<std::sync::Mutex<std::process::Child>>,
+    accepted: bool,
+}
+
+impl Write for PsqlInput {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.stdin.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.stdin.flush()
+    }
+}
+
+impl Drop for PsqlInput {
+    fn drop(&mut self) {
+        if !self.accepted {
+            if let Ok(mut psql) = self.psql.lock() {
+                let _ = psql.kill();
+            }
+        }
+    }
+}
+
 /// Streams the dump into psql in one transaction; returns the stored bytes read.
 #[allow(clippy::too_many_arguments)]
 async fn load(
@@ -296,8 +325,14 @@ async fn load(
     let mut psql = command
         .spawn()
         .map_err(|e| Error::database(format!("cannot start {}: {e}", tools.psql.display())))?;
-    let mut stdin = psql.stdin.take().expect("piped stdin");
+    let stdin = psql.stdin.take().expect("piped stdin");
     let stderr = psql.stderr.take().expect("piped stderr");
+    let psql = Arc::new(std::sync::Mutex::new(psql));
+    let mut stdin = PsqlInput {
+        stdin,
+        psql: psql.clone(),
+        accepted: false,
+    };
     let stderr_task = std::thread::spawn(move || {
         use std::io::Read;
         let mut text = String::new();
@@ -309,7 +344,10 @@ async fn load(
 
     let prelude = restore_sql::prelude(schemas, target.schema.is_some(), lz4_toast);
     let verdict = match stdin.write_all(prelude.as_bytes()) {
-        Err(e) => Err(VerifyFailure::Output(e)),
+        Err(e) => {
+            drop(stdin);
+            Err(VerifyFailure::Output(e))
+        }
         Ok(()) => read_verified(store, &entry.data_key(), stdin, progress, cancel).await?,
     };
     let outcome: Result<u64> = match verdict {
@@ -317,6 +355,7 @@ async fn load(
             let found = problems(&check, expected);
             if found.is_empty() {
                 // Only now, with every byte checked, may the transaction commit.
+                stdin.accepted = true;
                 match stdin.write_all(b"\nCOMMIT;\n").and_then(|()| stdin.flush()) {
                     Ok(()) => Ok(check.compressed.bytes),
                     Err(e) => Err(Error::database(format!("psql stopped reading: {e}"))),
@@ -339,7 +378,7 @@ async fn load(
         }
     };
     // Closing stdin without COMMIT ends psql's session and rolls the transaction back.
-    let status = tokio::task::spawn_blocking(move || psql.wait())
+    let status = tokio::task::spawn_blocking(move || psql.lock().expect("psql handle").wait())
         .await
         .map_err(|e| Error::internal(format!("waiting for psql: {e}")))?
         .map_err(|e| Error::database(format!("waiting for psql: {e}")))?;

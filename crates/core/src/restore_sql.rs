@@ -12,7 +12,12 @@ pub const LZ4_TOAST_PROBE: &str = "SELECT EXISTS (SELECT 1 FROM pg_settings \
 /// dump creates that schema itself; a whole-database dump expects `public` to exist.
 pub fn prelude(drop_schemas: &[String], schema_mode: bool, lz4_toast: bool) -> String {
     // Notices (e.g. DROP … CASCADE's) would crowd the real error out of what psql prints.
-    let mut sql = String::from("SET client_min_messages = warning;\nBEGIN;\n");
+    // psql splits the dump by these two settings, and the dump sanitizer assumes them: a server
+    // or role default of `off` or a multibyte client encoding must not change how psql reads it.
+    let mut sql = String::from(
+        "SET client_min_messages = warning;\nSET standard_conforming_strings = on;\n\
+         SET client_encoding = 'UTF8';\nBEGIN;\n",
+    );
     // maintenance_work_mem stays the server's: raising it from PostgreSQL's default 64 MB to
     // 256 MB made the catalog's search index builds slower here (+3 to 4 s of ~28 s on the 200k
     // catalog, C.UTF-8 collation): one large in-memory sort is less cache-friendly than merged runs.
@@ -54,6 +59,18 @@ mod tests {
                 > sql.find("lock_timeout").unwrap()
         );
         assert!(!sql.contains("CREATE SCHEMA"));
+    }
+
+    #[test]
+    fn psql_reads_the_dump_as_the_sanitizer_does() {
+        let sql = prelude(&[], false, false);
+        let begin = sql.find("BEGIN;").unwrap();
+        for setting in [
+            "SET standard_conforming_strings = on;\n",
+            "SET client_encoding = 'UTF8';\n",
+        ] {
+            assert!(sql[..begin].contains(setting), "{setting} missing:\n{sql}");
+        }
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! Verification of a backup's byte stream: SHA-256 of the stored bytes, a full gunzip, SHA-256
 //! of the dump, and pg_dump's completion line (which catches a dump cut short inside an intact
-//! gzip stream). Pure and push-based; restore runs the same checks while it loads.
+//! gzip stream). Pure and push-based; restore runs the same checks while it loads. The dump
+//! reaches `out` only through the `DumpSanitizer`, line by checked line.
 
 use std::io::{self, Write};
 
 use flate2::write::MultiGzDecoder;
 use serde::Serialize;
 
+use super::sanitize::DumpSanitizer;
 use crate::error::{Error, Result};
 use crate::manifest::Digest;
 use crate::naming::printable;
@@ -34,13 +36,30 @@ struct RawSink<W: Write> {
     raw: DigestCounter,
     tail: Vec<u8>,
     out_error: Option<io::Error>,
+    sanitizer: DumpSanitizer,
+    /// Why the sanitizer refused the dump; nothing more reaches `out` after it.
+    refused: Option<Error>,
+}
+
+impl<W: Write> RawSink<W> {
+    fn forward(out: &mut W, out_error: &mut Option<io::Error>, bytes: &[u8]) {
+        if out_error.is_none() {
+            if let Err(err) = out.write_all(bytes) {
+                *out_error = Some(err);
+            }
+        }
+    }
 }
 
 impl<W: Write> Write for RawSink<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.out_error.is_none() {
-            if let Err(err) = self.out.write_all(buf) {
-                self.out_error = Some(err);
+        if self.refused.is_none() {
+            let (out, out_error) = (&mut self.out, &mut self.out_error);
+            if let Err(err) = self
+                .sanitizer
+                .push(buf, &mut |bytes| Self::forward(out, out_error, bytes))
+            {
+                self.refused = Some(err);
             }
         }
         self.raw.update(buf);
@@ -90,6 +109,8 @@ impl<W: Write> StreamVerifier<W> {
                 raw: DigestCounter::default(),
                 tail: Vec::new(),
                 out_error: None,
+                sanitizer: DumpSanitizer::new(),
+                refused: None,
             }),
         }
     }
@@ -109,7 +130,11 @@ impl<W: Write> StreamVerifier<W> {
                 "not a valid gzip stream at or before byte {}: {err}",
                 self.compressed.bytes()
             )))
-        })
+        })?;
+        match &self.decoder.get_ref().refused {
+            Some(err) => Err(VerifyFailure::Corrupt(err.clone())),
+            None => Ok(()),
+        }
     }
 
     /// Ends the stream and reports; a truncated gzip stream is an error here.
@@ -124,6 +149,13 @@ impl<W: Write> StreamVerifier<W> {
             .decoder
             .finish()
             .map_err(|e| VerifyFailure::Output(io::Error::other(e.to_string())))?;
+        if let Some(err) = sink.refused.take() {
+            return Err(VerifyFailure::Corrupt(err));
+        }
+        let (out, out_error) = (&mut sink.out, &mut sink.out_error);
+        sink.sanitizer
+            .finish(&mut |bytes| RawSink::forward(out, out_error, bytes))
+            .map_err(VerifyFailure::Corrupt)?;
         if let Some(err) = sink.out_error.take() {
             return Err(VerifyFailure::Output(err));
         }
@@ -215,7 +247,7 @@ mod tests {
     use super::*;
     use crate::pipeline::Compressor;
 
-    const DUMP: &str = "--\n-- PostgreSQL database dump\n--\n\nCREATE TABLE t (x int);\n\n--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict abc\n\n";
+    const DUMP: &str = "--\n-- PostgreSQL database dump\n--\n\\restrict abc\n\nCREATE TABLE t (x int);\n\n--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict abc\n\n";
 
     fn gz(data: &[u8]) -> (Vec<u8>, crate::pipeline::StreamDigests) {
         let mut c = Compressor::new(6);
