@@ -34,7 +34,7 @@ class S3Store {
       endpoint: loc.endpoint,
       forcePathStyle: loc.pathStyle,
       ...(credentials ? { credentials } : {}),
-      maxAttempts: 5,
+      maxAttempts: 6,
       requestHandler: { connectionTimeout: 10000, requestTimeout: 120000 },
       // SHA-256 is set explicitly on every write; the SDK's default CRC32 trailers are not
       // understood by every S3-compatible server.

@@ -58,7 +58,8 @@ impl S3Store {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(
                 RetryConfig::standard()
-                    .with_max_attempts(5)
+                    // Six: a loaded S3-compatible server can answer one real 500 after a burst of 503s.
+                    .with_max_attempts(6)
                     .with_initial_backoff(Duration::from_millis(200)),
             )
             .timeout_config(
