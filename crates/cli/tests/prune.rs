@@ -304,6 +304,13 @@ fn absurd_retention_values_are_refused() {
         ),
         (vec!["prune", "--keep-within", "10x"], "not a duration"),
         (vec!["prune", "--keep-within", "500y"], "100 years"),
+        // Rules that keep nothing are no policy (as restic reads them), not "delete all".
+        (vec!["prune", "--keep-last", "0"], "keeps nothing"),
+        (vec!["prune", "--keep-within", "0d"], "keeps nothing"),
+        (
+            vec!["prune", "--keep-daily", "0", "--keep-weekly", "0"],
+            "keeps nothing",
+        ),
     ] {
         cli()
             .args(&args)

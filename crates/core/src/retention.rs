@@ -16,6 +16,8 @@ use crate::error::{Error, Result};
 pub const MAX_COUNT: u32 = 100_000;
 
 const EMPTY_POLICY: &str = "no retention rule given: pass at least one of --keep-last, --keep-daily, --keep-weekly, --keep-monthly, --keep-within";
+const ZERO_POLICY: &str = "every retention rule given is zero, so the policy keeps nothing: give \
+     at least one rule a count of 1 or more (e.g. --keep-last 7) or a --keep-within longer than 0";
 const FUTURE: &str = "in the future: clock skew?";
 const NEWEST_VERIFIED: &str = "newest verified backup";
 const NEWEST_UNVERIFIED: &str = "newest backup (none verified)";
@@ -69,6 +71,15 @@ impl RetentionPolicy {
         if let Some(within) = self.keep_within {
             // Parsed values are in range already; this catches ones built in code.
             HumanDuration::new(within.0).map_err(|err| err.context("--keep-within"))?;
+        }
+        // As restic does: rules that are all zero keep nothing, which is never what was meant
+        // (it would delete every backup but the newest verified one).
+        let keeps_something = counts.iter().any(|(_, count)| count.is_some_and(|c| c > 0))
+            || self
+                .keep_within
+                .is_some_and(|within| within.0 > chrono::Duration::zero());
+        if !keeps_something {
+            return Err(Error::invalid(ZERO_POLICY));
         }
         Ok(())
     }
@@ -279,7 +290,7 @@ mod tests {
         // 2025-11-01 .. 2026-11-30: thirteen months, so keep_monthly 12 must drop November 2025.
         let history = daily("catalog", "2025-11-01", "2026-11-30", "02:00:00");
         let now = at("2026-11-30 12:00:00");
-        let cases: [(&str, &[&str]); 7] = [
+        let cases: [(&str, &[&str]); 5] = [
             (
                 r#"{"keep_daily": 7, "keep_weekly": 4, "keep_monthly": 12}"#,
                 &[
@@ -329,9 +340,6 @@ mod tests {
                 r#"{"keep_within": "3d"}"#,
                 &["2026-11-30", "2026-11-29", "2026-11-28"],
             ),
-            // Rules that keep nothing leave only the safety rule.
-            (r#"{"keep_last": 0}"#, &["2026-11-30"]),
-            (r#"{"keep_daily": 0, "keep_within": "0s"}"#, &["2026-11-30"]),
         ];
         for (rules, expected) in cases {
             let decisions = plan(&history, &policy(rules), now).unwrap();
@@ -569,7 +577,7 @@ mod tests {
                 ],
             ),
             (
-                "0s",
+                "1s",
                 &[
                     "2026-11-30 12:00:01",
                     "2026-11-30 12:00:00",
@@ -622,7 +630,10 @@ mod tests {
         for c in &mut history {
             c.verified = false;
         }
-        for rules in [r#"{"keep_last": 0}"#, r#"{"keep_within": "1h"}"#] {
+        for rules in [
+            r#"{"keep_last": 0, "keep_within": "1h"}"#,
+            r#"{"keep_within": "1h"}"#,
+        ] {
             let decisions = plan(&history, &policy(rules), now).unwrap();
             assert_eq!(kept(&decisions), ["2026-11-30 02:00:00"], "{rules}");
             assert_eq!(
@@ -680,6 +691,45 @@ mod tests {
         };
         assert!(!limits.is_empty());
         limits.validate().unwrap();
+    }
+
+    #[test]
+    fn policies_that_keep_nothing_are_refused() {
+        let history = daily("catalog", "2026-11-27", "2026-11-30", "02:00:00");
+        let now = at("2026-11-30 12:00:00");
+        let zero_within = Some(HumanDuration(Duration::zero()));
+        let keeping_nothing = [
+            RetentionPolicy {
+                keep_last: Some(0),
+                ..Default::default()
+            },
+            RetentionPolicy {
+                keep_daily: Some(0),
+                ..Default::default()
+            },
+            RetentionPolicy {
+                keep_within: zero_within,
+                ..Default::default()
+            },
+            RetentionPolicy {
+                keep_last: Some(0),
+                keep_daily: Some(0),
+                keep_weekly: Some(0),
+                keep_monthly: Some(0),
+                keep_within: zero_within,
+            },
+        ];
+        for policy in keeping_nothing {
+            let err = plan(&history, &policy, now).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{policy:?}");
+            assert_eq!(err.message(), ZERO_POLICY, "{policy:?}");
+        }
+        let one_rule_keeps = RetentionPolicy {
+            keep_last: Some(0),
+            keep_within: Some(HumanDuration(Duration::days(1))),
+            ..Default::default()
+        };
+        assert!(plan(&history, &one_rule_keeps, now).is_ok());
     }
 
     #[test]
