@@ -16,7 +16,10 @@ use args::{Cli, Command};
 fn main() -> ExitCode {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     fix_mmap_threshold();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return parse_failure(err),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -40,6 +43,19 @@ fn main() -> ExitCode {
             Command::Health(args) => commands::health::run(args).await,
         }
     })
+}
+
+/// clap's own exit (2 for a usage error, 0 for --help), except for `health`: monitoring reads 2
+/// as CRITICAL, so a mistyped check definition is UNKNOWN (3), like health's other failures.
+fn parse_failure(err: clap::Error) -> ExitCode {
+    let subcommand = std::env::args_os()
+        .skip(1)
+        .find(|arg| !arg.to_string_lossy().starts_with('-'));
+    if err.use_stderr() && subcommand.is_some_and(|name| name == "health") {
+        let _ = err.print();
+        return ExitCode::from(3);
+    }
+    err.exit()
 }
 
 /// Ctrl-C and SIGTERM (a CronJob's pod being stopped) cancel the running operation, which then

@@ -726,3 +726,19 @@ async fn a_restore_blocked_by_a_live_backstage_gives_up_after_the_lock_timeout_u
     live.batch_execute("ROLLBACK").await.unwrap();
     assert_eq!(fingerprint(&target).await, before);
 }
+
+/// A typo in a Nagios check definition must page as UNKNOWN (3), not CRITICAL (2).
+#[test]
+fn health_parse_errors_exit_unknown() {
+    for args in [
+        vec!["health", "--size-drop", "abc"],
+        vec!["health", "--max-age", "-1h"],
+        vec!["health", "--no-such-flag"],
+        vec!["health", "--store"],
+    ] {
+        cli().args(&args).assert().code(3).stderr(contains("error"));
+    }
+    cli().args(["health", "--help"]).assert().success();
+    // Other commands keep clap's usage exit.
+    cli().args(["list", "--no-such-flag"]).assert().code(2);
+}
