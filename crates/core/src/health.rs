@@ -167,10 +167,25 @@ pub fn evaluate(
     store: &str,
 ) -> HealthReport {
     let mut checks = Vec::new();
-    let complete: Vec<&BackupEntry> = entries
+    // A backup dated in the future (a skewed clock, a forged manifest) would satisfy the RPO
+    // forever: it is flagged and does not count.
+    let (future, complete): (Vec<&BackupEntry>, Vec<&BackupEntry>) = entries
         .iter()
         .filter(|e| e.status == BackupStatus::Complete)
-        .collect();
+        .partition(|e| in_the_future(e.created_at(), now));
+    if let Some(furthest) = future.iter().max_by_key(|e| e.created_at()) {
+        checks.push(check(
+            "future",
+            HealthStatus::Warning,
+            format!(
+                "{} backup(s) dated in the future, up to {} ({} ahead): a skewed clock or a \
+                 forged manifest; they do not count for the RPO",
+                future.len(),
+                furthest.id(),
+                human(furthest.created_at() - now)
+            ),
+        ));
+    }
     let newest = complete.first().copied();
     match newest {
         None => checks.push(check(
@@ -293,6 +308,14 @@ pub fn evaluate(
     }
 }
 
+/// Clocks of the backup host and this one may differ by this much before a time counts as
+/// in the future.
+const CLOCK_SKEW_SECONDS: i64 = 300;
+
+fn in_the_future(at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    at - now > Duration::seconds(CLOCK_SKEW_SECONDS)
+}
+
 fn last_check((entry, record): (&BackupEntry, &Record)) -> LastCheck {
     LastCheck {
         id: entry.id(),
@@ -310,6 +333,16 @@ fn record_check(
     now: DateTime<Utc>,
 ) -> HealthCheck {
     match (last, last_ok) {
+        (_, Some((entry, record))) if in_the_future(record.at, now) => check(
+            name,
+            HealthStatus::Warning,
+            format!(
+                "the last passing {name} ({}) is dated {} in the future: a skewed clock or a \
+                 forged record",
+                entry.id(),
+                human(record.at - now)
+            ),
+        ),
         (Some((entry, record)), _) if !record.ok => check(
             name,
             HealthStatus::Critical,
@@ -373,6 +406,74 @@ pub async fn health(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn legacy(id: &str) -> BackupEntry {
+        BackupEntry {
+            name: crate::naming::BackupName::parse_id(id).unwrap(),
+            status: BackupStatus::Complete,
+            bytes: Some(1000),
+            manifest: None,
+            has_sidecar: false,
+            verified: None,
+            drilled: None,
+            problem: None,
+        }
+    }
+
+    #[test]
+    fn backups_and_records_dated_in_the_future_are_flagged_and_do_not_count() {
+        let now = DateTime::parse_from_rfc3339("2026-12-03T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let thresholds = HealthThresholds::default();
+        let mut forged = legacy("backstage-catalog-20991231_000000");
+        let stale = legacy("backstage-catalog-20261101_000000");
+        forged.drilled = Some(Record {
+            at: now + Duration::days(400),
+            ok: true,
+            duration_ms: 1,
+            problems: vec![],
+            extra: Default::default(),
+        });
+        let report = evaluate(&[forged, stale], &thresholds, now, "store");
+        let status_of = |name: &str| {
+            report
+                .checks
+                .iter()
+                .find(|c| c.name == name)
+                .map(|c| c.status)
+        };
+        assert_eq!(
+            status_of("future"),
+            Some(HealthStatus::Warning),
+            "{report:?}"
+        );
+        // The RPO is judged on the real backups, which are a month old.
+        assert_eq!(
+            status_of("last backup"),
+            Some(HealthStatus::Critical),
+            "{report:?}"
+        );
+        assert_eq!(report.status, HealthStatus::Critical);
+        assert_eq!(
+            status_of("drill"),
+            Some(HealthStatus::Warning),
+            "{report:?}"
+        );
+        assert_eq!(
+            report.last_backup.as_ref().unwrap().id,
+            "backstage-catalog-20261101_000000"
+        );
+
+        // Within the allowed skew, a backup is simply new.
+        let just_ahead = legacy("backstage-catalog-20261203_120200");
+        let report = evaluate(&[just_ahead], &thresholds, now, "store");
+        assert!(
+            report.checks.iter().all(|c| c.name != "future"),
+            "{report:?}"
+        );
+        assert_eq!(report.checks[0].status, HealthStatus::Ok, "{report:?}");
+    }
 
     #[test]
     fn ages_read_in_the_unit_that_fits() {
