@@ -69,7 +69,7 @@ for (const kind of ['native', 'wasm']) {
         JSON.stringify(verified.problems),
       );
 
-      const target = dbs.name('tgt');
+      const target = dbs.name(`tgt_${kind}_${cases.indexOf(c)}`);
       psql(admin, `CREATE DATABASE ${target}`);
       psql(dbUrl(target), 'CREATE TABLE keep_me (x int); INSERT INTO keep_me VALUES (42)');
       await expectCode(e.restore('latest', { databaseUrl: dbUrl(target), clean: true, safetyBackup: false }), 'E_INTEGRITY');
@@ -89,7 +89,7 @@ for (const kind of ['native', 'wasm']) {
     fs.writeFileSync(path.join(store, 'backstage-catalog-20261203_000000.sql.gz'), zlib.gzipSync(dump));
     const e = new Engine({ store, engine: kind });
     assert.equal((await e.verify('latest')).ok, true);
-    const target = dbs.name('good');
+    const target = dbs.name(`good_${kind}`);
     await e.restore('latest', { databaseUrl: dbUrl(target) });
     assert.equal(psql(dbUrl(target), 'SELECT count(*) FROM t'), '50');
   });
