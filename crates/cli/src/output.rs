@@ -17,8 +17,31 @@ pub fn exit_code(kind: ErrorKind) -> u8 {
     }
 }
 
-/// Writes to stdout; a closed pipe (`| head`) ends quietly instead of panicking.
+/// `text` with every control character but the newline escaped (`\u{1b}`), so nothing read
+/// from the store or echoed from input (labels, names, problems) can drive the terminal.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\n') {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_default().collect()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
+/// Writes for people to stdout, control characters escaped.
 pub fn print(text: &str) {
+    write_stdout(&terminal_safe(text));
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends quietly instead of panicking.
+fn write_stdout(text: &str) {
     let mut out = std::io::stdout().lock();
     if out
         .write_all(text.as_bytes())
@@ -30,9 +53,19 @@ pub fn print(text: &str) {
 }
 
 pub fn print_json(value: &impl serde::Serialize) {
-    let mut text = serde_json::to_string_pretty(value).expect("serialisable");
-    text.push('\n');
-    print(&text);
+    let text = serde_json::to_string_pretty(value).expect("serialisable");
+    // serde_json escapes C0 controls only; DEL and C1 (CSI is U+009B) become \u escapes too,
+    // which leave the JSON's meaning as it was (no control character stands outside a string).
+    let mut safe = String::with_capacity(text.len() + 1);
+    for c in text.chars() {
+        if c.is_control() && c != '\n' {
+            safe.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            safe.push(c);
+        }
+    }
+    safe.push('\n');
+    write_stdout(&safe);
 }
 
 /// Reports a failure: JSON on stdout with --json, a plain line on stderr otherwise.
@@ -42,7 +75,7 @@ pub fn report_error(err: &Error, json: bool) -> ExitCode {
             "error": {"code": err.kind().code(), "message": err.message()}
         }));
     } else {
-        eprintln!("error: {err}");
+        eprintln!("error: {}", terminal_safe(&err.to_string()));
     }
     ExitCode::from(exit_code(err.kind()))
 }
@@ -105,5 +138,14 @@ mod tests {
         assert_eq!(human_age(59), "59s");
         assert_eq!(human_age(3600), "60m");
         assert_eq!(human_age(3 * 86_400), "3d");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_for_the_terminal() {
+        assert_eq!(terminal_safe("plain\nlines\n"), "plain\nlines\n");
+        assert_eq!(
+            terminal_safe("k\u{1b}[2J=v\u{1b}]0;pwned\u{7}\r\t\u{9b}x\u{7f}"),
+            "k\\u{1b}[2J=v\\u{1b}]0;pwned\\u{7}\\r\\t\\u{9b}x\\u{7f}"
+        );
     }
 }

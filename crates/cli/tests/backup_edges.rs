@@ -415,3 +415,37 @@ fn the_cli_runs_with_a_fixed_mmap_threshold() {
         "{cmdline:?}"
     );
 }
+
+/// Labels and other strings read back from a manifest in the store are untrusted: terminal
+/// escapes in them are shown escaped by `list`, in text and in JSON (C1 controls too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminal_escapes_planted_in_a_manifest_are_never_printed_raw() {
+    let (db, _) = TestDb::catalog(20).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().to_str().unwrap();
+    let name = backup_json(&db, store)["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = dir.path().join(format!("{name}.manifest.json"));
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    manifest["labels"] = serde_json::json!({"k\u{1b}[2J": "v\u{1b}]0;pwned\u{7}\u{9b}31m"});
+    std::fs::write(&path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    for args in [vec!["list"], vec!["list", "--json"]] {
+        let out = cli()
+            .args(&args)
+            .args(["--store", store])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{args:?} printed a control character: {text:?}"
+        );
+        assert!(text.contains("pwned"), "{args:?}: {text}");
+    }
+}

@@ -45,7 +45,10 @@ fn confirm(question: &str) -> Result<()> {
     if !std::io::stdin().is_terminal() {
         return Ok(());
     }
-    eprint!("{question} Type 'yes' to continue: ");
+    eprint!(
+        "{} Type 'yes' to continue: ",
+        crate::output::terminal_safe(question)
+    );
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
