@@ -11,9 +11,18 @@ cargo build -q -p backstage-backup-core --no-default-features --target wasm32-un
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-cargo test --workspace --no-fail-fast 2>&1 | tee "$log" || status=$?
+# Each suite's wall time, printed as it ends.
+timed() {
+  local name=$1 start=$SECONDS rc=0
+  shift
+  "$@" || rc=$?
+  echo "suite $name: $((SECONDS - start)) s (exit $rc)"
+  return "$rc"
+}
+suite_log() { tee -a "$log"; }
+timed cargo-test bash -c 'cargo test --workspace --no-fail-fast 2>&1' | suite_log || status=$?
 # A short bounded run of every fuzzer (nightly + cargo-fuzz; `fuzz/run.sh 600` for a longer one).
-FUZZ_TARGET_DIR="$HOME/.cache/backstage-backup/fuzz-target" fuzz/run.sh 10 || status=$?
+FUZZ_TARGET_DIR="$HOME/.cache/backstage-backup/fuzz-target" timed fuzz fuzz/run.sh 10 || status=$?
 # Node: `npm install` builds both engines from source (native addon, WebAssembly); then the
 # engine's suite (node:test), the Backstage plugins' (jest, real backend), the page in a real
 # browser and the end-to-end disaster-recovery scenarios.
@@ -21,7 +30,13 @@ npm install --no-audit --no-fund
 cargo build -q -p backstage-backup-cli -p backstage-catalog-fixture -p backstage-backup-testkit --bins
 npm run typecheck || status=$?
 for suite in test:engine test:plugins test:browser test:e2e; do
-  npm run "$suite" 2>&1 | tee -a "$log" || status=$?
+  suite_out=$(mktemp)
+  timed "$suite" npm run "$suite" 2>&1 | tee "$suite_out" | suite_log || status=$?
+  # Jest's summary ("Tests: 2 failed, 40 passed, 42 total") as the plain line CI reads; it goes
+  # to the screen only, so the total below counts jest once.
+  awk '/^Tests: / { p = 0; f = 0; for (i = 2; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i }
+       printf "%d passed, %d failed\n", p, f }' "$suite_out"
+  rm -f "$suite_out"
 done
 # One total over cargo's, node's (TAP "# pass N"), jest's ("Tests: N failed, N passed") and the
 # browser runner's ("N passed, N failed") summaries.
