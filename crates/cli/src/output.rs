@@ -20,19 +20,24 @@ pub fn exit_code(kind: ErrorKind) -> u8 {
 /// `text` with every control character but the newline escaped (`\u{1b}`), so nothing read
 /// from the store or echoed from input (labels, names, problems) can drive the terminal.
 pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(|c| c.is_control() && c != '\n') {
+    escape_controls(text, |c| c.escape_default().collect())
+}
+
+/// `text` with each control character but the newline replaced by `escape(c)`.
+fn escape_controls(text: &str, escape: impl Fn(char) -> String) -> std::borrow::Cow<'_, str> {
+    let is_escaped = |c: char| c.is_control() && c != '\n';
+    if !text.chars().any(is_escaped) {
         return text.into();
     }
-    text.chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' {
-                c.escape_default().collect()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect::<String>()
-        .into()
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_escaped(c) {
+            out.push_str(&escape(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
 }
 
 /// Writes for people to stdout, control characters escaped.
@@ -56,16 +61,8 @@ pub fn print_json(value: &impl serde::Serialize) {
     let text = serde_json::to_string_pretty(value).expect("serialisable");
     // serde_json escapes C0 controls only; DEL and C1 (CSI is U+009B) become \u escapes too,
     // which leave the JSON's meaning as it was (no control character stands outside a string).
-    let mut safe = String::with_capacity(text.len() + 1);
-    for c in text.chars() {
-        if c.is_control() && c != '\n' {
-            safe.push_str(&format!("\\u{:04x}", c as u32));
-        } else {
-            safe.push(c);
-        }
-    }
-    safe.push('\n');
-    write_stdout(&safe);
+    let safe = escape_controls(&text, |c| format!("\\u{:04x}", c as u32));
+    write_stdout(&format!("{safe}\n"));
 }
 
 /// Reports a failure: JSON on stdout with --json, a plain line on stderr otherwise.
