@@ -142,7 +142,7 @@ export interface Manifest {
 export interface BackupSummary {
   id: string;
   name: string;
-  status: 'complete' | 'incomplete' | 'legacy';
+  status: 'complete' | 'incomplete' | 'damaged' | 'legacy';
   createdAt: string;
   bytes: number | null;
   entities: Record<string, number> | null;

@@ -13,17 +13,39 @@ const { Worker } = require('node:worker_threads');
 const { BackupError, database, aborted, checkAborted } = require('../errors');
 const core = require('./core');
 const pg = require('./postgres');
-const { index, clearLeftovers } = require('./listing');
+const { index, clearLeftovers, readMarker, thisProcess } = require('./listing');
 
-/** A name no object in the store has yet (names have one-second resolution). */
-async function pickName(store, pluginId) {
-  const { groups } = await index(store);
-  for (let i = 0; i < 3; i++) {
-    const name = core.backupName(pluginId, Date.now(), groups);
-    if (name) return name;
+/**
+ * Reserves a name no other backup has (one-second resolution), as core's backup.rs: the marker
+ * is created only if absent, so of two backups picking one second exactly one wins it, and a
+ * twin that finished first shows its other objects in the listing taken after. `{name, token}`.
+ */
+const NAME_ATTEMPTS = 8;
+
+async function reserveName(store, pluginId) {
+  const owner = thisProcess();
+  for (let i = 0; i < NAME_ATTEMPTS; i++) {
+    const token = crypto.randomBytes(16).toString('hex');
+    const name = core.reserveName(pluginId, Date.now(), token, owner);
+    try {
+      await store.putNew(name.keys.marker, Buffer.from(name.marker));
+      if (core.nameIsOurs(name.id, (await index(store)).groups)) return { name, token };
+      await releaseMarker(store, name, token);
+    } catch (err) {
+      if (err.code !== 'E_EXISTS') throw err;
+    }
     await new Promise(resolve => setTimeout(resolve, 1000 - (Date.now() % 1000)));
   }
-  throw new BackupError('E_EXISTS', "a backup with this second's name already exists; try again");
+  throw new BackupError(
+    'E_EXISTS',
+    `${NAME_ATTEMPTS} seconds in a row found their name taken by another backup of this database; other backups may be running: try again when they are done`,
+  );
+}
+
+/** Deletes the marker only while it is still the one this backup wrote (its token). */
+async function releaseMarker(store, name, token) {
+  const text = await readMarker(store, name.keys.marker).catch(() => undefined);
+  if (text !== undefined && core.markerToken(text) === token) await store.delete(name.keys.marker).catch(() => {});
 }
 
 function spawnPgDump(tools, conn, snapshot) {
@@ -172,10 +194,11 @@ async function streamInto(upload, input, level, threads, progress, signal) {
 }
 
 async function writeBackup(store, dump, database_, entities, options, progress, signal) {
-  const name = await pickName(store, database_.plugin_id);
+  const { name, token } = await reserveName(store, database_.plugin_id);
   const { keys } = name;
-  const createdAt = Date.now();
-  await store.put(keys.marker, Buffer.from(JSON.stringify({ started_at: new Date(createdAt).toISOString(), tool_version: core.toolVersion() })));
+  const createdAt = Date.parse(JSON.parse(name.marker).started_at);
+  // The parts this backup created: a failure deletes these and nothing else.
+  const written = [];
   try {
     const upload = await store.startUpload(keys.data);
     progress.phase('dumping');
@@ -202,8 +225,11 @@ async function writeBackup(store, dump, database_, entities, options, progress, 
     }
     checkAborted(signal);
     progress.phase('finalizing');
+    // Exclusive, as every part: nothing this backup writes replaces another's object.
     await upload.complete();
-    await store.put(keys.sidecar, Buffer.from(core.sidecarText(digests.compressed.sha256, keys.data)));
+    written.push(keys.data);
+    await store.putNew(keys.sidecar, Buffer.from(core.sidecarText(digests.compressed.sha256, keys.data)));
+    written.push(keys.sidecar);
     const { manifest, text } = core.buildManifest({
       id: name.id,
       name: keys.data,
@@ -217,13 +243,15 @@ async function writeBackup(store, dump, database_, entities, options, progress, 
       trigger: options.trigger,
       labels: options.labels ?? {},
     });
-    await store.put(keys.manifest, Buffer.from(text));
+    await store.putNew(keys.manifest, Buffer.from(text));
+    written.push(keys.manifest);
     // A leftover marker beside a manifest is harmless: the manifest decides.
     await store.delete(keys.marker).catch(() => {});
     progress.phase('done');
     return manifest;
   } catch (err) {
-    for (const key of [keys.manifest, keys.sidecar, keys.data, keys.marker]) await store.delete(key).catch(() => {});
+    for (const key of [keys.manifest, keys.sidecar, keys.data]) if (written.includes(key)) await store.delete(key).catch(() => {});
+    await releaseMarker(store, name, token);
     throw signal?.aborted ? aborted() : err;
   }
 }
@@ -248,8 +276,8 @@ async function backupDatabase(store, conn, pluginId, options, progress, signal) 
     const { entities, latestMigration } = await pg.catalogShape(conn, conn.schema, snapshot);
     const tools = await pg.findTools(server.major);
     checkAborted(signal);
-    // With the lock held, any unfinished backup of this database is dead: clear it now.
-    await clearLeftovers(store, pluginId, 0, Date.now());
+    // Other databases (servers) may share this plugin id and store: only what is abandoned goes.
+    await clearLeftovers(store, pluginId, core.defaultGraceSeconds(), Date.now());
     checkAborted(signal);
     dump = spawnPgDump(tools, conn, snapshot);
     const info = {

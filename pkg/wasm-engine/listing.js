@@ -1,6 +1,9 @@
 'use strict';
 // Reading a store's listing into backups: the glue lists objects and open uploads and reads
 // the small objects; crates/wasm groups them and applies the listing rules.
+const fs = require('node:fs');
+const os = require('node:os');
+
 const { BackupError } = require('../errors');
 const core = require('./core');
 
@@ -35,9 +38,10 @@ async function listEntries(store, listed) {
           try {
             g.manifest_text = await readText(store, g.keys.manifest);
           } catch (err) {
+            // Deleted meanwhile (a prune): skipped. Too large, refused, unreadable: this one is
+            // listed damaged and the rest of the store still works.
             if (err.code === 'E_NOT_FOUND') g.manifest_gone = true;
-            else if (err.code === 'E_INTEGRITY') g.manifest_error = err.message;
-            else throw err;
+            else g.manifest_error = err.message;
           }
         }
         if ('verify_record' in g.parts) g.verify_text = await readOptional(store, g.keys.verify_record);
@@ -128,15 +132,66 @@ async function readLock(store) {
   }
 }
 
-/** Clears leftovers of unfinished backups older than `minAgeSeconds` (all plugins' when no id). */
-async function clearLeftovers(store, pluginId, minAgeSeconds, nowMs, apply = true) {
-  const decide = ({ groups, pending }) => core.leftovers(groups, pending, pluginId ?? undefined, minAgeSeconds, nowMs);
-  let plan = decide(await index(store));
+/** This process as a backup's marker names it (core's `Owner::this_process`). */
+function thisProcess() {
+  const read = file => {
+    try {
+      const text = fs.readFileSync(file, 'utf8').trim();
+      return text && text.length <= 64 ? text : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  let pidNamespace;
+  try {
+    pidNamespace = fs.readlinkSync('/proc/self/ns/pid');
+  } catch {}
+  return {
+    host: os.hostname().slice(0, 255),
+    ...(read('/proc/sys/kernel/random/boot_id') ? { boot_id: read('/proc/sys/kernel/random/boot_id') } : {}),
+    ...(pidNamespace && pidNamespace.length <= 64 ? { pid_namespace: pidNamespace } : {}),
+    pid: process.pid,
+  };
+}
+
+/** Whether `pid` runs in this PID namespace (EPERM: it runs as another user). */
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code !== 'ESRCH';
+  }
+}
+
+/** The marker's text of `key`, or undefined when it is gone or unreadable (then age decides). */
+async function readMarker(store, key) {
+  try {
+    return (await store.getSmall(key, core.maxMarkerBytes())).toString('utf8');
+  } catch (err) {
+    if (err.code === 'E_NOT_FOUND' || err.code === 'E_INTEGRITY') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Clears abandoned leftovers of unfinished backups (all plugins' when no id): older than
+ * `graceSeconds`, or whose marker names a process known to be gone. A backup that may still
+ * be running (another server sharing the plugin id and the store) is never touched.
+ */
+async function clearLeftovers(store, pluginId, graceSeconds, nowMs, apply = true) {
+  const here = thisProcess();
+  const decide = async ({ groups, pending }) => {
+    const wanted = new Set(core.unfinishedWithMarker(groups));
+    for (const g of groups) if (wanted.has(g.id)) g.marker_text = await readMarker(store, g.keys.marker);
+    return core.leftovers(groups, pending, pluginId ?? undefined, graceSeconds, nowMs, here, pidAlive);
+  };
+  let plan = await decide(await index(store));
   if (!apply) return plan.report;
   for (const upload of plan.abort) await store.abortPending(upload);
   if (plan.abort.length) {
     // As the native engine: what to remove is judged after the aborts, from a fresh listing.
-    const again = decide(await index(store));
+    const again = await decide(await index(store));
     plan = { remove: again.remove, report: { ...again.report, aborted_uploads: plan.report.aborted_uploads } };
   }
   // Manifest first, marker last: an interrupted clean-up still lists as incomplete.
@@ -144,4 +199,4 @@ async function clearLeftovers(store, pluginId, minAgeSeconds, nowMs, apply = tru
   return plan.report;
 }
 
-module.exports = { index, listEntries, findBackup, holdBackup, readLock, LOCK_KEY, clearLeftovers };
+module.exports = { index, listEntries, findBackup, holdBackup, readLock, LOCK_KEY, clearLeftovers, readMarker, thisProcess };

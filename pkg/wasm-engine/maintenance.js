@@ -53,7 +53,7 @@ async function prune(store, opts) {
   };
   // Bad options fail before the lock is taken or anything is listed.
   core.prunePlan([], policy, now);
-  const graceSeconds = opts.grace ? core.parseDuration(opts.grace) : 86400;
+  const graceSeconds = opts.grace ? core.parseDuration(opts.grace) : core.defaultGraceSeconds();
   const dryRun = Boolean(opts.dry_run);
   const lock = dryRun ? undefined : await acquireLock(store, 'prune');
   try {

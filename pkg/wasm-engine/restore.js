@@ -133,17 +133,30 @@ async function load(store, entry, target, tools, schemas, lz4Toast, expected, pr
 
 /** Restores `entry` into `target` (a connection); resolves to the restore report. */
 async function restore(store, entry, target, { clean = false, safetyBackup = true }, level, progress, signal) {
-  if (entry.status === 'incomplete') {
-    throw new BackupError(
-      'E_INTEGRITY',
-      `${entry.id} is incomplete (${entry.problem ?? 'no manifest'}); choose a complete backup (\`backstage-backup list\`)`,
-    );
-  }
+  core.refuseUnusable(entry);
   const started = Date.now();
   checkAborted(signal);
   progress.phase('connecting');
   const expected = await expectations(store, entry);
   const createdDatabase = await ensureDatabase(target);
+  let safety = null;
+  try {
+    return await restoreIn(store, entry, target, clean, safetyBackup, level, expected, createdDatabase, started, id => (safety = id), progress, signal);
+  } catch (err) {
+    let message = err.message;
+    // A database this restore created holds nothing of anyone's: it goes, so "unchanged" holds.
+    if (createdDatabase) {
+      const dropped = await dropDatabase(pg.withDatabase(target, 'postgres'), target.database).then(() => undefined, e => e);
+      message += dropped
+        ? `; the database ${target.database} this restore created could not be dropped (${dropped.message}): drop it by hand`
+        : `; the database ${target.database} this restore created was dropped again`;
+    }
+    if (safety) message += `; the safety backup ${safety} holds the data as it was before this restore`;
+    throw new BackupError(err.code ?? 'E_INTERNAL', message);
+  }
+}
+
+async function restoreIn(store, entry, target, clean, safetyBackup, level, expected, createdDatabase, started, tookSafety, progress, signal) {
   const session = await pg.connect(target);
   try {
     const occupied = Number(
@@ -169,6 +182,7 @@ async function restore(store, entry, target, { clean = false, safetyBackup = tru
         // and prune keeps it with its plugin's backups whatever the target database is called.
         const manifest = await backupDatabase(store, target, entry.plugin_id, { level, trigger, labels: {} }, progress, signal);
         safety = manifest.id;
+        tookSafety(safety);
       } catch (err) {
         throw new BackupError(err.code, `taking the safety backup before the restore: ${err.message}`);
       }

@@ -56,9 +56,7 @@ function manifestExpectations(entry) {
 }
 
 async function verify(store, entry, progress, signal) {
-  if (entry.status === 'incomplete') {
-    throw new BackupError('E_INTEGRITY', `${entry.id} is incomplete (${entry.problem ?? 'no manifest'}); it cannot be verified or restored`);
-  }
+  core.refuseUnusable(entry);
   const started = Date.now();
   progress.phase('verifying');
   const found = [];

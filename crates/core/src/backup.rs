@@ -18,6 +18,7 @@ use crate::listing::index;
 use crate::manifest::{
     sidecar_text, Compression, DatabaseInfo, Manifest, Trigger, TriggerKind, FORMAT_V1,
 };
+use crate::marker::{random_token, Marker, Owner, DEFAULT_GRACE_HOURS};
 use crate::naming::{validate_plugin_id, BackupName, Part};
 use crate::parallel_gzip::ParallelCompressor;
 use crate::pipeline::{StreamDigests, DEFAULT_LEVEL};
@@ -26,14 +27,18 @@ use crate::source::{DatabaseSource, DumpSource};
 use crate::store::Store;
 use crate::verify::ends_with_completion_line;
 
+/// Seconds (names) a backup tries before giving up: enough for a handful started at once.
+const NAME_ATTEMPTS: usize = 8;
 /// Compressed output is handed to the store in chunks of this size.
 const CHUNK_BYTES: usize = 1 << 20;
 /// pg_dump's pipe is read this much at a time.
 const READ_BYTES: usize = 256 << 10;
 /// Chunks waiting for the store; with the store's own buffers this bounds memory.
 const CHUNKS_IN_QUEUE: usize = 4;
-/// Without the database lock, leftovers younger than this may belong to a running backup.
-const UNLOCKED_LEFTOVER_AGE: i64 = 24;
+/// Unfinished backups younger than this whose process cannot be seen may still be running.
+fn leftover_grace() -> Duration {
+    Duration::hours(DEFAULT_GRACE_HOURS)
+}
 
 #[derive(Debug, Clone)]
 pub struct BackupOptions {
@@ -125,8 +130,8 @@ async fn backup_database(
     let session = SourceSession::open(&db.connection).await?;
     let info = session.info.clone();
     let tools = pg_tools::find(info.server_major)?;
-    // With the lock held, any unfinished backup of this database is dead: clear it now.
-    clear_leftovers(store, Some(&plugin_id), Duration::zero(), Utc::now()).await?;
+    // Other databases (servers) may share this plugin id and store: only what is abandoned goes.
+    clear_leftovers(store, Some(&plugin_id), leftover_grace(), Utc::now()).await?;
     let dump = spawn_pg_dump(&tools, &db.connection, Some(&info.snapshot_id))?;
     let database = DatabaseInfo {
         name: db.connection.database.clone(),
@@ -170,13 +175,7 @@ async fn backup_reader(
         .clone()
         .unwrap_or_else(|| "catalog".into());
     validate_plugin_id(&plugin_id)?;
-    clear_leftovers(
-        store,
-        Some(&plugin_id),
-        Duration::hours(UNLOCKED_LEFTOVER_AGE),
-        Utc::now(),
-    )
-    .await?;
+    clear_leftovers(store, Some(&plugin_id), leftover_grace(), Utc::now()).await?;
     let database = DatabaseInfo {
         name: format!("{}{plugin_id}", crate::source::DEFAULT_PREFIX),
         plugin_id,
@@ -224,14 +223,44 @@ impl DumpChild {
     }
 }
 
-/// Picks a name no object in the store has yet (names have one-second resolution).
-async fn pick_name(store: &dyn Store, plugin_id: &str) -> Result<BackupName> {
-    // Any object at all under a name makes it taken; the listing alone says so.
-    let taken = index(store).await?;
-    for _ in 0..3 {
-        let name = BackupName::new(plugin_id, Utc::now())?;
-        if !taken.contains_key(&name) {
-            return Ok(name);
+/// A name reserved for this backup: its marker was created only if absent, and no other
+/// object carries the name (a finished twin deletes its marker when done).
+struct Reservation {
+    name: BackupName,
+    marker: Marker,
+}
+
+/// Reserves a name no other backup has (names have one-second resolution): two backups that
+/// pick the same second race for the marker, and exactly one wins it.
+async fn reserve_name(store: &dyn Store, plugin_id: &str) -> Result<Reservation> {
+    let owner = Owner::this_process();
+    for _ in 0..NAME_ATTEMPTS {
+        let now = Utc::now();
+        let name = BackupName::new(plugin_id, now)?;
+        let marker = Marker {
+            started_at: now,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            token: random_token(),
+            owner: Some(owner.clone()),
+        };
+        let created = store
+            .put_new(&name.key(Part::Marker), Bytes::from(marker.to_json()))
+            .await;
+        match created {
+            Ok(()) => {
+                // Checked after the marker exists: a twin that finished before it was created
+                // has its manifest listed by now; one that finishes later lost the marker race.
+                let taken = index(store).await?;
+                let others = taken.get(&name).is_some_and(|objects| {
+                    objects.pending || objects.objects.keys().any(|&part| part != Part::Marker)
+                });
+                if !others {
+                    return Ok(Reservation { name, marker });
+                }
+                release_marker(store, &name, &marker).await;
+            }
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
         }
         tokio::time::sleep(std::time::Duration::from_millis(
             1000 - Utc::now().timestamp_subsec_millis().min(999) as u64,
@@ -240,8 +269,20 @@ async fn pick_name(store: &dyn Store, plugin_id: &str) -> Result<BackupName> {
     }
     Err(Error::new(
         ErrorKind::AlreadyExists,
-        "a backup with this second's name already exists; try again",
+        format!(
+            "{NAME_ATTEMPTS} seconds in a row found their name taken by another backup of this \
+             database; other backups may be running: try again when they are done"
+        ),
     ))
+}
+
+/// Deletes the marker only while it is still the one this backup wrote (its token).
+async fn release_marker(store: &dyn Store, name: &BackupName, marker: &Marker) {
+    if let Ok(Some(found)) = crate::leftovers::read_marker(store, name).await {
+        if found.token == marker.token {
+            let _ = store.delete(&name.key(Part::Marker)).await;
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -255,15 +296,10 @@ async fn write_backup(
     cancel: &CancellationToken,
     mut dump: Option<DumpChild>,
 ) -> Result<Manifest> {
-    let name = pick_name(store, &database.plugin_id).await?;
-    let created_at = Utc::now();
-    let marker = serde_json::json!({
-        "started_at": created_at,
-        "tool_version": env!("CARGO_PKG_VERSION"),
-    });
-    store
-        .put(&name.key(Part::Marker), Bytes::from(marker.to_string()))
-        .await?;
+    let Reservation { name, marker } = reserve_name(store, &database.plugin_id).await?;
+    let created_at = marker.started_at;
+    // The parts this backup created: a failure deletes these and nothing else.
+    let mut written: Vec<Part> = Vec::new();
     let outcome = async {
         let mut upload = store.start_upload(&name.key(Part::Data)).await?;
         progress.phase(Phase::Dumping);
@@ -298,9 +334,18 @@ async fn write_backup(
             }
         };
         progress.phase(Phase::Finalizing);
+        // Exclusive: a data object already under this name is another backup's, left alone.
         upload.complete().await?;
+        written.push(Part::Data);
         finish_backup(
-            store, &name, database, entities, options, created_at, digests,
+            store,
+            &name,
+            database,
+            entities,
+            options,
+            created_at,
+            digests,
+            &mut written,
         )
         .await
     }
@@ -313,14 +358,18 @@ async fn write_backup(
             Ok(manifest)
         }
         Err(err) => {
-            for part in [Part::Manifest, Part::Sidecar, Part::Data, Part::Marker] {
-                let _ = store.delete(&name.key(part)).await;
+            for part in [Part::Manifest, Part::Sidecar, Part::Data] {
+                if written.contains(&part) {
+                    let _ = store.delete(&name.key(part)).await;
+                }
             }
+            release_marker(store, &name, &marker).await;
             Err(err)
         }
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn finish_backup(
     store: &dyn Store,
     name: &BackupName,
@@ -329,14 +378,17 @@ async fn finish_backup(
     options: &BackupOptions,
     created_at: chrono::DateTime<Utc>,
     digests: StreamDigests,
+    written: &mut Vec<Part>,
 ) -> Result<Manifest> {
     let data_key = name.key(Part::Data);
+    // Create-if-absent, as every part: nothing this backup writes replaces another's object.
     store
-        .put(
+        .put_new(
             &name.key(Part::Sidecar),
             Bytes::from(sidecar_text(&digests.compressed.sha256, &data_key)),
         )
         .await?;
+    written.push(Part::Sidecar);
     let manifest = Manifest {
         format: FORMAT_V1.to_string(),
         id: name.id(),
@@ -358,8 +410,9 @@ async fn finish_backup(
         extra: Default::default(),
     };
     store
-        .put(&name.key(Part::Manifest), Bytes::from(manifest.to_json()))
+        .put_new(&name.key(Part::Manifest), Bytes::from(manifest.to_json()))
         .await?;
+    written.push(Part::Manifest);
     Ok(manifest)
 }
 

@@ -168,10 +168,11 @@ pub fn evaluate(
 ) -> HealthReport {
     let mut checks = Vec::new();
     // A backup dated in the future (a skewed clock, a forged manifest) would satisfy the RPO
-    // forever: it is flagged and does not count.
+    // forever: it is flagged and does not count. Nor do safety backups: a restore took them of
+    // what it replaced, not of the catalog as the schedule protects it.
     let (future, complete): (Vec<&BackupEntry>, Vec<&BackupEntry>) = entries
         .iter()
-        .filter(|e| e.status == BackupStatus::Complete)
+        .filter(|e| e.status == BackupStatus::Complete && !e.is_safety())
         .partition(|e| in_the_future(e.created_at(), now));
     if let Some(furthest) = future.iter().max_by_key(|e| e.created_at()) {
         checks.push(check(
@@ -282,6 +283,23 @@ pub fn evaluate(
             HealthStatus::Ok,
             format!(
                 "{incomplete} unfinished backup(s) will be cleared by the next backup or prune"
+            ),
+        ));
+    }
+    let damaged: Vec<&BackupEntry> = entries
+        .iter()
+        .filter(|e| e.status == BackupStatus::Damaged)
+        .collect();
+    if let Some(first) = damaged.first() {
+        checks.push(check(
+            "damaged",
+            HealthStatus::Warning,
+            format!(
+                "{} backup(s) with a manifest that cannot be read, e.g. {} ({}): they cannot be \
+                 restored; look at the store",
+                damaged.len(),
+                first.id(),
+                first.problem.as_deref().unwrap_or("unreadable manifest")
             ),
         ));
     }

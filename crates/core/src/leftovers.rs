@@ -1,11 +1,15 @@
 //! Clearing what unfinished backups leave behind: staged temp files, open multipart uploads,
-//! and objects of backups that never got their manifest. Never touches a backup that has one.
+//! and objects of backups that never got their manifest. Never touches a backup that has one,
+//! and never one that may still be running: only what is older than the grace period, or whose
+//! marker names a process known to be gone (see `marker`).
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::listing::index;
+use crate::marker::{abandoned, pid_alive, Marker, Owner, MAX_MARKER_BYTES};
 use crate::naming::{BackupName, Part};
 use crate::store::Store;
 
@@ -17,42 +21,75 @@ pub struct Leftovers {
     pub removed_backups: Vec<String>,
 }
 
-/// Clears leftovers of `plugin_id`'s backups (every plugin's when `None`) older than `min_age`.
+/// Clears abandoned leftovers of `plugin_id`'s backups (every plugin's when `None`).
 pub async fn clear_leftovers(
     store: &dyn Store,
     plugin_id: Option<&str>,
-    min_age: Duration,
+    grace: Duration,
     now: DateTime<Utc>,
 ) -> Result<Leftovers> {
-    find_leftovers(store, plugin_id, min_age, now, true).await
+    find_leftovers(store, plugin_id, grace, now, true).await
+}
+
+/// The marker of `name`, if it has a readable one. A marker deleted meanwhile, unreadable or
+/// planted reads as none: then only the grace period can clear the backup.
+pub async fn read_marker(store: &dyn Store, name: &BackupName) -> Result<Option<Marker>> {
+    match store
+        .get_small(&name.key(Part::Marker), MAX_MARKER_BYTES)
+        .await
+    {
+        Ok(bytes) => Ok(Marker::parse(&bytes)),
+        Err(e) if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::Integrity => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Finds leftovers as `clear_leftovers` would, and clears them only when `apply` (dry runs).
 pub async fn find_leftovers(
     store: &dyn Store,
     plugin_id: Option<&str>,
-    min_age: Duration,
+    grace: Duration,
     now: DateTime<Utc>,
     apply: bool,
 ) -> Result<Leftovers> {
-    let cutoff = now - min_age;
+    let here = Owner::this_process();
     let ours = |name: &BackupName| plugin_id.is_none_or(|p| name.plugin_id == p);
+    // Which unfinished backups are abandoned, judged once per backup (one marker read each).
+    let mut verdicts: BTreeMap<BackupName, bool> = BTreeMap::new();
+    let mut judge = async |name: &BackupName, started: DateTime<Utc>| -> Result<bool> {
+        if let Some(&verdict) = verdicts.get(name) {
+            if verdict || started <= now - grace {
+                return Ok(true);
+            }
+            return Ok(verdict);
+        }
+        let marker = if started <= now - grace {
+            None
+        } else {
+            read_marker(store, name).await?
+        };
+        let verdict = abandoned(started, marker.as_ref(), grace, now, Some(&here), pid_alive);
+        verdicts.insert(name.clone(), verdict);
+        Ok(verdict)
+    };
     let mut cleared = Leftovers::default();
     for pending in store.pending_uploads().await? {
         let Some((name, _)) = BackupName::parse_key(&pending.key) else {
             continue;
         };
-        if ours(&name) && pending.started.unwrap_or(name.taken_at) <= cutoff {
+        // A store that knows when the upload began says so; a later start means younger.
+        let started = pending.started.unwrap_or(name.taken_at).max(name.taken_at);
+        if ours(&name) && judge(&name, started).await? {
             if apply {
                 store.abort_pending(&pending).await?;
             }
             cleared.aborted_uploads.push(pending.key);
         }
     }
-    // From the listing alone: every backup runs this, and reading each manifest would cost
-    // one GET per backup in the store.
+    // From the listing alone, but for the markers of young unfinished backups: every backup
+    // runs this, and reading each manifest would cost one GET per backup in the store.
     for (name, objects) in index(store).await? {
-        if !objects.is_unfinished() || !ours(&name) || name.taken_at > cutoff {
+        if !objects.is_unfinished() || !ours(&name) || !judge(&name, name.taken_at).await? {
             continue;
         }
         if apply {

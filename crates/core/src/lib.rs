@@ -25,7 +25,10 @@
 
 pub mod duration;
 pub mod error;
+pub mod location;
 pub mod manifest;
+// Pure without `runtime` (the rules); this process's identity needs it.
+pub mod marker;
 pub mod naming;
 pub mod pipeline;
 pub mod progress;

@@ -10,7 +10,8 @@ use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "runtime")]
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::ErrorKind;
+use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 #[cfg(feature = "runtime")]
 use crate::manifest::MAX_MANIFEST_BYTES;
@@ -23,8 +24,11 @@ use crate::store::{ObjectMeta, Store};
 pub enum BackupStatus {
     /// Manifest present and readable: the backup finished.
     Complete,
-    /// Started and never finished (or its manifest is unreadable): never to be trusted.
+    /// Started and never finished: never to be trusted.
     Incomplete,
+    /// Its manifest is there but cannot be read or is not one (too large, not JSON, refused by
+    /// the store): never to be trusted, and never a reason for the rest of the store to fail.
+    Damaged,
     /// A `.sql.gz` made by the runbook's `pg_dump | gzip`: no manifest, can be verified and restored.
     Legacy,
 }
@@ -34,6 +38,7 @@ impl BackupStatus {
         match self {
             BackupStatus::Complete => "complete",
             BackupStatus::Incomplete => "incomplete",
+            BackupStatus::Damaged => "damaged",
             BackupStatus::Legacy => "legacy",
         }
     }
@@ -104,9 +109,35 @@ impl BackupEntry {
         })
     }
 
+    /// Taken by a restore of what it replaced: never `latest`, never the RPO's newest backup,
+    /// and counted apart from real backups by retention.
+    pub fn is_safety(&self) -> bool {
+        self.manifest
+            .as_ref()
+            .is_some_and(|m| m.trigger.kind == crate::manifest::TriggerKind::Safety)
+    }
+
     /// Complete or legacy: something that can be verified and restored.
     pub fn is_usable(&self) -> bool {
-        self.status != BackupStatus::Incomplete
+        matches!(self.status, BackupStatus::Complete | BackupStatus::Legacy)
+    }
+
+    /// Why it cannot be verified or restored, when it cannot (incomplete or damaged).
+    pub fn refusal(&self) -> Option<crate::error::Error> {
+        let why = self.problem.as_deref();
+        match self.status {
+            BackupStatus::Complete | BackupStatus::Legacy => None,
+            BackupStatus::Incomplete => Some(Error::integrity(format!(
+                "{} is incomplete ({}); choose a complete backup (`backstage-backup list`)",
+                self.id(),
+                why.unwrap_or("no manifest")
+            ))),
+            BackupStatus::Damaged => Some(Error::integrity(format!(
+                "{} is damaged ({}); choose another backup (`backstage-backup list`)",
+                self.id(),
+                why.unwrap_or("its manifest cannot be read")
+            ))),
+        }
     }
 }
 
@@ -130,6 +161,52 @@ impl BackupObjects {
         !self.has(Part::Manifest)
             && (self.has(Part::Marker) || self.has(Part::Sidecar) || self.pending)
     }
+}
+
+/// Which of `entries` (newest first) `selector` names: `latest` or an id. `latest` is the newest
+/// complete backup, else the newest legacy one, never a safety backup (that holds what a restore
+/// replaced: choose it by id); with `plugin_id`, of that plugin's backups when it has any.
+/// Both engines select with this.
+pub fn select_entry(
+    entries: &[BackupEntry],
+    selector: &str,
+    plugin_id: Option<&str>,
+    store: &str,
+) -> Result<usize> {
+    let plugin_has_any = plugin_id.is_some_and(|p| {
+        entries
+            .iter()
+            .any(|e| e.name.plugin_id == p && e.is_usable() && !e.is_safety())
+    });
+    let eligible =
+        |e: &BackupEntry| !plugin_has_any || plugin_id.is_some_and(|p| e.name.plugin_id == p);
+    if selector == "latest" {
+        let pick = |status: BackupStatus| {
+            entries
+                .iter()
+                .position(|e| e.status == status && !e.is_safety() && eligible(e))
+        };
+        return pick(BackupStatus::Complete)
+            .or_else(|| pick(BackupStatus::Legacy))
+            .ok_or_else(|| {
+                let safety = entries.iter().any(BackupEntry::is_safety);
+                Error::not_found(format!(
+                    "there are no complete backups in {store}{}; run `backstage-backup backup` first",
+                    if safety {
+                        " besides safety backups (taken before a restore; choose one by its id)"
+                    } else {
+                        ""
+                    }
+                ))
+            });
+    }
+    let name = BackupName::parse_id(selector)?;
+    entries.iter().position(|e| e.name == name).ok_or_else(|| {
+        Error::not_found(format!(
+            "no backup {} in {store}; `backstage-backup list` shows what there is",
+            name.id()
+        ))
+    })
 }
 
 /// Groups the store's objects and open uploads by backup: one LIST, no reads.
@@ -205,9 +282,12 @@ pub fn classify(
             Some("the manifest is there but the data object is missing".into()),
         ),
         Some(Err(err)) => (
-            BackupStatus::Incomplete,
+            BackupStatus::Damaged,
             None,
-            Some(format!("unreadable manifest: {err}")),
+            Some(format!(
+                "unreadable manifest: {}",
+                crate::naming::printable(err.message())
+            )),
         ),
         None if unfinished => (
             BackupStatus::Incomplete,
@@ -252,7 +332,8 @@ async fn load_entry(
             Ok(bytes) => Some(Manifest::from_json(&bytes)),
             // Deleted between list and read (a concurrent prune): skip it.
             Err(err) if err.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(err) => return Err(err),
+            // Too large, refused, unreadable: this entry is damaged, the listing goes on.
+            Err(err) => Some(Err(err)),
         }
     } else {
         None
@@ -284,33 +365,6 @@ pub async fn find_backup_for(
     plugin_id: Option<&str>,
 ) -> Result<BackupEntry> {
     let mut entries = list_backups(store).await?;
-    if let Some(plugin_id) = plugin_id {
-        if entries
-            .iter()
-            .any(|e| e.name.plugin_id == plugin_id && e.is_usable())
-        {
-            entries.retain(|e| e.name.plugin_id == plugin_id);
-        }
-    }
-    if selector == "latest" {
-        return entries
-            .iter()
-            .find(|e| e.status == BackupStatus::Complete)
-            .or_else(|| entries.iter().find(|e| e.status == BackupStatus::Legacy))
-            .cloned()
-            .ok_or_else(|| {
-                Error::not_found(format!(
-                    "there are no complete backups in {}; run `backstage-backup backup` first",
-                    store.describe()
-                ))
-            });
-    }
-    let name = BackupName::parse_id(selector)?;
-    entries.into_iter().find(|e| e.name == name).ok_or_else(|| {
-        Error::not_found(format!(
-            "no backup {} in {}; `backstage-backup list` shows what there is",
-            name.id(),
-            store.describe()
-        ))
-    })
+    let at = select_entry(&entries, selector, plugin_id, &store.describe())?;
+    Ok(entries.swap_remove(at))
 }

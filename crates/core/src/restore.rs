@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::backup::{backup, BackupOptions};
 use crate::error::{Error, ErrorKind, Result};
-use crate::listing::{BackupEntry, BackupStatus};
+use crate::listing::BackupEntry;
 use crate::manifest::{parse_sidecar, Trigger, TriggerKind, MAX_MANIFEST_BYTES};
 use crate::naming::Part;
 use crate::progress::{Phase, Progress};
@@ -128,17 +128,79 @@ pub async fn restore(
     progress: Arc<dyn Progress>,
     cancel: &CancellationToken,
 ) -> Result<RestoreReport> {
-    if entry.status == BackupStatus::Incomplete {
-        return Err(Error::integrity(format!(
-            "{} is incomplete ({}); choose a complete backup (`backstage-backup list`)",
-            entry.id(),
-            entry.problem.as_deref().unwrap_or("no manifest")
-        )));
+    if let Some(refusal) = entry.refusal() {
+        return Err(refusal);
     }
     let started = Instant::now();
     progress.phase(Phase::Connecting);
     let expected = expectations(store, entry).await?;
     let created_database = ensure_database(target).await?;
+    let mut safety_backup = None;
+    let outcome = restore_in(
+        store,
+        entry,
+        target,
+        options,
+        &expected,
+        created_database,
+        &mut safety_backup,
+        progress,
+        cancel,
+    )
+    .await;
+    let Err(err) = outcome else {
+        let mut report = outcome?;
+        report.duration_ms = started.elapsed().as_millis() as u64;
+        return Ok(report);
+    };
+    let mut message = err.message().to_string();
+    // A database this restore created holds nothing of anyone's: it goes, so "unchanged" holds.
+    if created_database {
+        if let Err(drop_err) = drop_database(target).await {
+            message.push_str(&format!(
+                "; the database {} this restore created could not be dropped ({}): drop it by hand",
+                target.database,
+                drop_err.message()
+            ));
+        } else {
+            message.push_str(&format!(
+                "; the database {} this restore created was dropped again",
+                target.database
+            ));
+        }
+    }
+    if let Some(id) = &safety_backup {
+        message.push_str(&format!(
+            "; the safety backup {id} holds the data as it was before this restore"
+        ));
+    }
+    Err(Error::new(err.kind(), message))
+}
+
+/// Drops the database a failed restore created (it was empty before the restore began).
+async fn drop_database(target: &ConnectionInfo) -> Result<()> {
+    let admin = connect(&target.with_database("postgres")).await?;
+    admin
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote_ident(&target.database)
+        ))
+        .await
+        .map_err(|e| query_error(&format!("dropping database {}", target.database), e))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn restore_in(
+    store: &dyn Store,
+    entry: &BackupEntry,
+    target: &ConnectionInfo,
+    options: &RestoreOptions,
+    expected: &Expectations,
+    created_database: bool,
+    safety_backup: &mut Option<String>,
+    progress: Arc<dyn Progress>,
+    cancel: &CancellationToken,
+) -> Result<RestoreReport> {
     let client = connect(target).await?;
     let occupied = user_relations(&client, target.schema.as_deref()).await?;
     if occupied > 0 && !options.clean {
@@ -152,7 +214,6 @@ pub async fn restore(
             ),
         ));
     }
-    let mut safety_backup = None;
     if occupied > 0 && options.safety_backup {
         // Before our lock: the safety backup takes the same per-database lock itself.
         let source = DumpSource::Database(DatabaseSource::from_connection(target.clone()));
@@ -170,7 +231,7 @@ pub async fn restore(
         let manifest = backup(store, &source, &safety, progress.clone(), cancel)
             .await
             .map_err(|e| e.context("taking the safety backup before the restore"))?;
-        safety_backup = Some(manifest.id);
+        *safety_backup = Some(manifest.id);
     }
     lock_database(&client, &target.database).await?;
     let (server_version, server_major) = session::server_version(&client).await?;
@@ -200,7 +261,7 @@ pub async fn restore(
             &tools,
             &schemas,
             lz4_toast,
-            &expected,
+            expected,
             progress.as_ref(),
             cancel,
         )
@@ -215,7 +276,6 @@ pub async fn restore(
             other => break other?,
         }
     };
-    let duration_ms = started.elapsed().as_millis() as u64;
     // Committed by now: a catalog whose entities cannot be counted (a changed schema) is
     // restored all the same, reported without counts.
     let entities = entity_counts(&client, target.schema.as_deref())
@@ -228,8 +288,8 @@ pub async fn restore(
         database: target.database.clone(),
         host: target.host_port(),
         created_database,
-        safety_backup,
-        duration_ms,
+        safety_backup: safety_backup.clone(),
+        duration_ms: 0,
         restored_at: Utc::now(),
         bytes,
         entities,

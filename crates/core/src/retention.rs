@@ -892,7 +892,13 @@ pub fn plan_listing<'a>(
         .iter()
         .map(|e| Candidate {
             id: e.id(),
-            group: e.name.plugin_id.clone(),
+            // Safety backups are kept by the same rules, counted among themselves: they never
+            // take the place of a real backup in `last N` or a daily slot.
+            group: if e.is_safety() {
+                format!("{} (safety)", e.name.plugin_id)
+            } else {
+                e.name.plugin_id.clone()
+            },
             taken_at: e.created_at(),
             verified: e.verified.as_ref().is_some_and(|r| r.ok),
         })

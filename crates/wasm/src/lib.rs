@@ -7,6 +7,7 @@
 //! JS `Error`s carrying the core's stable `code` (`E_INVALID`, `E_INTEGRITY`, …).
 
 mod listing;
+mod location;
 mod manifest;
 mod policy;
 mod stream;
@@ -17,6 +18,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::prelude::*;
 
 pub use listing::*;
+pub use location::*;
 pub use manifest::*;
 pub use policy::*;
 pub use stream::*;

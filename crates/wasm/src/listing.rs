@@ -1,12 +1,13 @@
 //! What is in a store, decided from a listing: backups grouped from object keys, their status
 //! (complete only with a readable manifest, written last), `latest`, free names and the
 //! leftovers of unfinished backups. The rules are the native engine's (`core::listing`,
-//! `core::leftovers`, `core::backup::pick_name`); the JS glue only lists and reads objects.
+//! `core::leftovers`, `core::marker`); the JS glue only lists and reads objects.
 
 use std::collections::BTreeMap;
 
-use backstage_backup_core::listing::{classify, BackupEntry, BackupStatus, Record};
+use backstage_backup_core::listing::{classify, select_entry, BackupEntry, BackupStatus, Record};
 use backstage_backup_core::manifest::{Manifest, MAX_MANIFEST_BYTES};
+use backstage_backup_core::marker::{abandoned, Marker, Owner};
 use backstage_backup_core::naming::{BackupName, Part};
 use backstage_backup_core::Error;
 use chrono::{DateTime, Duration, Utc};
@@ -71,6 +72,9 @@ struct Group {
     verify_text: Option<String>,
     #[serde(default)]
     drill_text: Option<String>,
+    /// The marker's text, which the glue reads for unfinished backups (see `leftovers`).
+    #[serde(default)]
+    marker_text: Option<String>,
 }
 
 impl Group {
@@ -136,6 +140,7 @@ fn group_all(objects: Vec<ObjectJs>, pending: &[PendingJs]) -> BTreeMap<BackupNa
         manifest_gone: false,
         verify_text: None,
         drill_text: None,
+        marker_text: None,
     };
     for object in objects {
         if let Some((name, part)) = BackupName::parse_key(&object.key) {
@@ -222,6 +227,16 @@ pub fn listing_entries(groups: JsValue) -> Result<JsValue, JsValue> {
     to_js(&entries.into_iter().map(|(_, e)| e).collect::<Vec<_>>())
 }
 
+/// Throws why `entry` cannot be verified or restored (incomplete, damaged), as the native engine.
+#[wasm_bindgen(js_name = refuseUnusable)]
+pub fn refuse_unusable(entry: JsValue) -> Result<(), JsValue> {
+    let entry: Entry = from_js(entry, "entry")?;
+    match entry.to_core()?.refusal() {
+        Some(err) => Err(coded(err)),
+        None => Ok(()),
+    }
+}
+
 /// The `list` shape: `{id, name, status, created_at, bytes, entities, verified_at, verified_ok,
 /// drilled_at, drilled_ok, trigger, labels, problem}` per backup.
 #[wasm_bindgen]
@@ -239,67 +254,120 @@ pub fn select_backup(
     plugin_id: Option<String>,
     store: &str,
 ) -> Result<JsValue, JsValue> {
-    let mut entries: Vec<Entry> = from_js(entries, "entries")?;
-    if let Some(plugin_id) = plugin_id {
-        if entries
-            .iter()
-            .any(|e| e.plugin_id == plugin_id && e.status != BackupStatus::Incomplete)
-        {
-            entries.retain(|e| e.plugin_id == plugin_id);
-        }
-    }
-    if selector == "latest" {
-        return entries
-            .iter()
-            .find(|e| e.status == BackupStatus::Complete)
-            .or_else(|| entries.iter().find(|e| e.status == BackupStatus::Legacy))
-            .ok_or_else(|| {
-                coded(Error::not_found(format!(
-                    "there are no complete backups in {store}; run `backstage-backup backup` first"
-                )))
-            })
-            .and_then(to_js);
-    }
-    let name = BackupName::parse_id(selector).map_err(coded)?;
-    let id = name.id();
-    entries
+    let entries: Vec<Entry> = from_js(entries, "entries")?;
+    let core_entries = entries
         .iter()
-        .find(|e| e.id == id)
-        .ok_or_else(|| {
-            coded(Error::not_found(format!(
-                "no backup {id} in {store}; `backstage-backup list` shows what there is"
-            )))
-        })
-        .and_then(to_js)
+        .map(Entry::to_core)
+        .collect::<Result<Vec<_>, _>>()?;
+    let at = select_entry(&core_entries, selector, plugin_id.as_deref(), store).map_err(coded)?;
+    to_js(&entries[at])
 }
 
-/// A name for a backup of `plugin_id` taken at `now_ms`: `{id, keys}`, or null when an object
-/// of the store (any part, an open upload) already has it. Names have one-second resolution.
-#[wasm_bindgen(js_name = backupName)]
-pub fn backup_name(plugin_id: &str, now_ms: f64, groups: JsValue) -> Result<JsValue, JsValue> {
+/// A backup's name for `plugin_id` at `now_ms` and the marker that reserves it (created only if
+/// absent, see `core::marker`): `{id, keys, marker}`; `owner` is this process (`Owner`'s fields).
+#[wasm_bindgen(js_name = reserveName)]
+pub fn reserve_name(
+    plugin_id: &str,
+    now_ms: f64,
+    token: String,
+    owner: JsValue,
+) -> Result<JsValue, JsValue> {
+    let now = time(now_ms)?;
+    let name = BackupName::new(plugin_id, now).map_err(coded)?;
+    let marker = Marker {
+        started_at: now,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        token,
+        owner: Some(from_js(owner, "owner")?),
+    };
+    to_js(&serde_json::json!({"id": name.id(), "keys": keys(&name), "marker": marker.to_json()}))
+}
+
+/// Whether the reserved name `id` is free of every other object: `groups` listed after the
+/// marker was created (a twin that finished first shows its manifest by then).
+#[wasm_bindgen(js_name = nameIsOurs)]
+pub fn name_is_ours(id: &str, groups: JsValue) -> Result<bool, JsValue> {
     let groups: Vec<Group> = from_js(groups, "groups")?;
-    let name = BackupName::new(plugin_id, time(now_ms)?).map_err(coded)?;
-    let id = name.id();
-    if groups.iter().any(|g| g.id == id) {
-        return Ok(JsValue::NULL);
-    }
-    to_js(&serde_json::json!({"id": id, "keys": keys(&name)}))
+    Ok(groups
+        .iter()
+        .filter(|g| g.id == id)
+        .all(|g| !g.pending && g.parts.keys().all(|part| part == part_name(Part::Marker))))
 }
 
-/// What clearing leftovers older than `min_age_seconds` does (as `core::leftovers`):
-/// `{abort: [pending upload], remove: [{id, keys}], report: {aborted_uploads, removed_backups}}`;
-/// `remove[].keys` are in deletion order (manifest first, marker last).
+/// Unfinished backups younger than this whose process cannot be seen may still be running.
+#[wasm_bindgen(js_name = defaultGraceSeconds)]
+pub fn default_grace_seconds() -> f64 {
+    (backstage_backup_core::marker::DEFAULT_GRACE_HOURS * 3600) as f64
+}
+
+/// The longest marker the glue reads (`core::marker::MAX_MARKER_BYTES`).
+#[wasm_bindgen(js_name = maxMarkerBytes)]
+pub fn max_marker_bytes() -> f64 {
+    backstage_backup_core::marker::MAX_MARKER_BYTES as f64
+}
+
+/// The token of a marker's text, or null when it is not a marker.
+#[wasm_bindgen(js_name = markerToken)]
+pub fn marker_token(text: &str) -> Option<String> {
+    Marker::parse(text.as_bytes()).map(|m| m.token)
+}
+
+/// Ids of the unfinished backups whose marker the glue must read for `leftovers`.
+#[wasm_bindgen(js_name = unfinishedWithMarker)]
+pub fn unfinished_with_marker(groups: JsValue) -> Result<Vec<String>, JsValue> {
+    let groups: Vec<Group> = from_js(groups, "groups")?;
+    Ok(groups
+        .into_iter()
+        .filter(|g| g.is_unfinished() && g.has(Part::Marker))
+        .map(|g| g.id)
+        .collect())
+}
+
+/// What clearing abandoned leftovers does (as `core::leftovers`): older than `grace_seconds`,
+/// or whose marker (`groups[].marker_text`) names a process known gone, seen from `here` with
+/// `alive(pid)`. `{abort: [pending upload], remove: [{id, keys}], report: {aborted_uploads,
+/// removed_backups}}`; `remove[].keys` are in deletion order (manifest first, marker last).
 #[wasm_bindgen]
 pub fn leftovers(
     groups: JsValue,
     pending: JsValue,
     plugin_id: Option<String>,
-    min_age_seconds: f64,
+    grace_seconds: f64,
     now_ms: f64,
+    here: JsValue,
+    alive: &js_sys::Function,
 ) -> Result<JsValue, JsValue> {
     let groups: Vec<Group> = from_js(groups, "groups")?;
     let pending: Vec<PendingJs> = from_js(pending, "pending uploads")?;
-    let cutoff: DateTime<Utc> = time(now_ms)? - Duration::seconds(min_age_seconds as i64);
+    let here: Owner = from_js(here, "this process")?;
+    let now = time(now_ms)?;
+    let grace = Duration::seconds(grace_seconds as i64);
+    let alive = |pid: u32| {
+        alive
+            .call1(&JsValue::NULL, &JsValue::from(pid))
+            .map(|v| v.is_truthy())
+            // A liveness check that fails says nothing: alive.
+            .unwrap_or(true)
+    };
+    let markers: BTreeMap<&str, Marker> = groups
+        .iter()
+        .filter_map(|g| {
+            Some((
+                g.id.as_str(),
+                Marker::parse(g.marker_text.as_ref()?.as_bytes())?,
+            ))
+        })
+        .collect();
+    let judge = |name: &BackupName, started: DateTime<Utc>| {
+        abandoned(
+            started,
+            markers.get(name.id().as_str()),
+            grace,
+            now,
+            Some(&here),
+            alive,
+        )
+    };
     let ours = |name: &BackupName| plugin_id.as_deref().is_none_or(|p| name.plugin_id == p);
     let mut abort = Vec::new();
     let mut aborted_uploads = Vec::new();
@@ -308,10 +376,10 @@ pub fn leftovers(
             continue;
         };
         let started = match upload.started_ms {
-            Some(ms) => time(ms)?,
+            Some(ms) => time(ms)?.max(name.taken_at),
             None => name.taken_at,
         };
-        if ours(&name) && started <= cutoff {
+        if ours(&name) && judge(&name, started) {
             aborted_uploads.push(upload.key.clone());
             abort.push(upload);
         }
@@ -320,7 +388,7 @@ pub fn leftovers(
     let mut removed_backups = Vec::new();
     for g in &groups {
         let name = BackupName::parse_id(&g.id).map_err(coded)?;
-        if !g.is_unfinished() || !ours(&name) || name.taken_at > cutoff {
+        if !g.is_unfinished() || !ours(&name) || !judge(&name, name.taken_at) {
             continue;
         }
         let order: Vec<String> = Part::DELETION_ORDER

@@ -4,7 +4,7 @@ export interface BackupSummary {
   id: string;
   name: string;
   /** `incomplete` is never a usable backup; `legacy` is a runbook-made `.sql.gz`. */
-  status: 'complete' | 'incomplete' | 'legacy';
+  status: 'complete' | 'incomplete' | 'damaged' | 'legacy';
   createdAt: string;
   bytes: number | null;
   entities: Record<string, number> | null;

@@ -15,6 +15,31 @@ pub async fn open_store(url: &str) -> Result<Arc<dyn Store>> {
     store::open(&StoreLocation::parse(url)?).await
 }
 
+/// Opens a store that must already exist: a mistyped folder is named as missing (exit 3), not
+/// listed as an empty store. Only `backup` creates the folder.
+pub async fn open_existing_store(url: &str) -> Result<Arc<dyn Store>> {
+    let location = StoreLocation::parse(url)?;
+    if let StoreLocation::Local(path) = &location {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => {
+                return Err(backstage_backup_core::Error::invalid(format!(
+                    "the store {} is not a folder: give the folder backups are written to",
+                    location.describe()
+                )))
+            }
+            Err(_) => {
+                return Err(backstage_backup_core::Error::not_found(format!(
+                    "the store folder {} does not exist: check --store (or \
+                     BACKSTAGE_BACKUP_STORE); `backstage-backup backup` creates it",
+                    location.describe()
+                )))
+            }
+        }
+    }
+    store::open(&location).await
+}
+
 /// Finds the backup an argument names: an id or `latest` in the store, or a `.sql.gz` file on
 /// disk (any name: a file not named like a backup is linked into a scratch folder under one).
 ///
@@ -81,7 +106,11 @@ pub async fn locate(
     if selector != "latest" && selector.contains('/') {
         return Err(Error::not_found(format!("{selector} is not a file")));
     }
-    let store = open_store(store_url).await?;
+    if selector != "latest" {
+        // A malformed id is the argument's fault, whatever the store holds.
+        BackupName::parse_id(selector)?;
+    }
+    let store = open_existing_store(store_url).await?;
     let (entry, hold) = hold_backup(store.as_ref(), selector, plugin_hint, purpose, cancel).await?;
     Ok(Located {
         store,

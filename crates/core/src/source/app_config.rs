@@ -72,10 +72,10 @@ pub fn plugin_database(config: &Value, plugin_id: &str) -> Result<PluginDatabase
         .and_then(Value::as_str)
         .unwrap_or("pg");
     if client != "pg" && client != "postgres" && client != "postgresql" {
-        return Err(Error::invalid(format!(
-            "backend.database.client is '{}': backstage-backup backs up PostgreSQL (client: pg) only",
-            printable(client)
-        )));
+        // The value itself is never echoed: it may have come from a secret ${VAR}.
+        return Err(Error::invalid(
+            "backend.database.client is not pg: backstage-backup backs up PostgreSQL (client: pg) only",
+        ));
     }
     let mut connection =
         connection_from(database.get("connection"), "backend.database.connection")?
@@ -116,11 +116,10 @@ pub fn plugin_database(config: &Value, plugin_id: &str) -> Result<PluginDatabase
             }
             connection.schema = Some(plugin_id.to_string());
         }
-        other => {
-            return Err(Error::invalid(format!(
-                "backend.database.pluginDivisionMode '{}' is unknown: Backstage knows database and schema",
-                printable(other)
-            )))
+        _ => {
+            return Err(Error::invalid(
+                "backend.database.pluginDivisionMode is neither database nor schema, the two Backstage knows",
+            ))
         }
     }
     Ok(PluginDatabase {
@@ -161,10 +160,10 @@ fn overlay(mut conn: ConnectionInfo, map: &Value) -> Result<ConnectionInfo> {
     }
     if let Some(port) = text("port")? {
         conn.port = port.parse().map_err(|_| {
-            Error::invalid(format!(
-                "database connection port '{}' is not a number",
-                printable(&port)
-            ))
+            Error::invalid(
+                "database connection field port is not a number from 1 to 65535 (its value is \
+                 not shown: it may come from a secret variable)",
+            )
         })?;
     }
     if let Some(user) = text("user")? {
@@ -302,9 +301,9 @@ fn interpolate(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Optio
             out.push_str("${");
             rest = escaped;
         } else if let Some(open) = after.strip_prefix("${") {
-            let end = open
-                .find('}')
-                .ok_or_else(|| Error::invalid(format!("unclosed ${{ in '{}'", printable(text))))?;
+            let end = open.find('}').ok_or_else(|| {
+                Error::invalid("a value has an unclosed ${ (write $${ for a literal one)")
+            })?;
             let name = open[..end].trim();
             match env(name) {
                 Some(value) => out.push_str(&value),
@@ -438,6 +437,22 @@ mod tests {
         ] {
             let err = resolve(&[yaml], &[]).unwrap_err();
             assert!(err.message().contains(says), "{yaml}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_value_from_a_variable_is_never_echoed_in_an_error() {
+        let secret = "hunter2-s3cr3t";
+        for yaml in [
+            "backend:\n  database:\n    connection:\n      host: h\n      port: ${DB_PASSWORD}\n",
+            "backend:\n  database:\n    client: ${DB_PASSWORD}\n    connection: {host: h}\n",
+            "backend:\n  database:\n    pluginDivisionMode: ${DB_PASSWORD}\n    connection: {host: h}\n",
+            "backend:\n  database:\n    connection: postgresql://u:p@h/db?port=${DB_PASSWORD}\n",
+            "backend:\n  database:\n    connection: ${DB_PASSWORD}\n",
+            "backend:\n  database:\n    connection:\n      host: h\n      password: ${DB_PASSWORD\n",
+        ] {
+            let err = resolve(&[yaml], &[("DB_PASSWORD", secret)]).unwrap_err();
+            assert!(!err.message().contains("s3cr3t"), "{yaml}: {err}");
         }
     }
 }

@@ -102,7 +102,7 @@ impl ConnectionInfo {
                 "host" => info.host = value,
                 "port" => {
                     info.port = value.parse().map_err(|_| {
-                        Error::invalid(format!("port '{}' is not a number", printable(&value)))
+                        Error::invalid("the database URL's port parameter is not a number from 1 to 65535")
                     })?
                 }
                 "user" => info.user = value,
@@ -132,9 +132,9 @@ impl ConnectionInfo {
         }
         let port = match env("PGPORT").filter(|p| !p.is_empty()) {
             None => 5432,
-            Some(p) => p.parse().map_err(|_| {
-                Error::invalid(format!("PGPORT '{}' is not a port number", printable(&p)))
-            })?,
+            Some(p) => p
+                .parse()
+                .map_err(|_| Error::invalid("PGPORT is not a port number from 1 to 65535"))?,
         };
         let mut info = ConnectionInfo::new(
             &env("PGHOST").unwrap_or_default(),

@@ -2,7 +2,6 @@
 //! pass one conformance suite; callers above it never know which they have.
 
 mod local;
-mod location;
 #[cfg(feature = "s3")]
 mod s3;
 
@@ -15,8 +14,8 @@ use tokio::io::AsyncRead;
 
 use crate::error::{Error, Result};
 
+pub use crate::location::{S3Location, ServerSideEncryption, StoreLocation, DEFAULT_STORE};
 pub use local::LocalStore;
-pub use location::{S3Location, ServerSideEncryption, StoreLocation, DEFAULT_STORE};
 #[cfg(feature = "s3")]
 pub use s3::S3Store;
 

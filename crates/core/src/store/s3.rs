@@ -20,9 +20,9 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest as _, Sha256};
 use tokio::task::JoinSet;
 
-use super::location::{S3Location, ServerSideEncryption};
 use super::{ObjectMeta, ObjectReader, PendingUpload, Store, Upload};
 use crate::error::{Error, Result};
+use crate::location::{S3Location, ServerSideEncryption};
 
 /// First parts are 6 MiB (S3's minimum is 5); the size doubles every 1,000 parts
 /// (6 MiB × 1,000 × (2¹⁰ − 1) ≈ 5.9 TiB within 10,000 parts, above S3's 5 TiB object limit).

@@ -103,12 +103,8 @@ pub async fn verify_backup(
     progress: &(dyn Progress + 'static),
     cancel: &CancellationToken,
 ) -> Result<VerifyReport> {
-    if entry.status == BackupStatus::Incomplete {
-        return Err(Error::integrity(format!(
-            "{} is incomplete ({}); it cannot be verified or restored",
-            entry.id(),
-            entry.problem.as_deref().unwrap_or("no manifest")
-        )));
+    if let Some(refusal) = entry.refusal() {
+        return Err(refusal);
     }
     let started = Instant::now();
     let verified_at = Utc::now();

@@ -80,7 +80,7 @@ export function BackupRow({ backup, permissions, job, onStarted }: BackupRowProp
   const [confirming, setConfirming] = useState(false);
   const [starting, setStarting] = useState(false);
   const entities = entitySummary(backup.entities);
-  const usable = backup.status !== 'incomplete';
+  const usable = backup.status === 'complete' || backup.status === 'legacy';
   const busy = starting || job?.status === 'running';
 
   const start = async (what: string, call: () => Promise<StartJobResponse>) => {

@@ -1,4 +1,5 @@
-//! Store URLs: a plain path or `file://…` for a local folder, `s3://bucket/prefix?…` for S3.
+//! Store URLs: a plain path or a `file:` URL (RFC 8089) for a local folder, `s3://bucket/prefix?…`
+//! for S3. Pure, so both engines read store URLs with this one parser.
 
 use std::path::PathBuf;
 
@@ -42,16 +43,8 @@ impl StoreLocation {
                 "the store is empty: give a folder (./backups) or s3://bucket/prefix",
             ));
         }
-        if let Some(rest) = text.strip_prefix("file://") {
-            if rest.is_empty() {
-                return Err(Error::invalid(
-                    "file:// needs a path, e.g. file:///var/backups/backstage",
-                ));
-            }
-            if rest.chars().any(char::is_control) {
-                return Err(Error::invalid("the store path contains control characters"));
-            }
-            return Ok(StoreLocation::Local(PathBuf::from(rest)));
+        if text.len() >= 5 && text[..5].eq_ignore_ascii_case("file:") {
+            return parse_file_url(text).map(StoreLocation::Local);
         }
         if text.starts_with("s3://") {
             return parse_s3(text).map(StoreLocation::S3);
@@ -87,26 +80,104 @@ impl StoreLocation {
     }
 }
 
+/// Says which field is wrong and never what it holds: the text may be a secret key.
+const S3_URL_CREDENTIALS: &str = "the s3:// URL carries credentials (key:password@ before the \
+    bucket): remove them and use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE or an \
+    IAM role instead";
+const ENDPOINT_CREDENTIALS: &str = "the endpoint URL carries credentials (key:password@ before \
+    the host): remove them and give credentials the AWS way (AWS_ACCESS_KEY_ID and \
+    AWS_SECRET_ACCESS_KEY, AWS_PROFILE or an IAM role)";
+
+/// Whether a `scheme://authority/…` text has userinfo (`…@`) in its authority. Checked before
+/// anything else reads the text, so no other message can echo a secret given there.
+fn has_userinfo(text: &str) -> bool {
+    let rest = text.split_once("://").map_or(text, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or("");
+    authority.contains('@') || authority.contains("%40")
+}
+
+/// A `file:` URL as RFC 8089 reads it: `file:///abs`, `file://localhost/abs` or `file:/abs`,
+/// with `%XX` decoded. Other hosts and relative paths are refused.
+fn parse_file_url(text: &str) -> Result<PathBuf> {
+    if text.chars().any(char::is_control) {
+        return Err(Error::invalid("the store path contains control characters"));
+    }
+    let rest = &text[5..];
+    let path = match rest.strip_prefix("//") {
+        Some(after) => {
+            let (host, path) = match after.find('/') {
+                Some(i) => after.split_at(i),
+                None => (after, ""),
+            };
+            if !host.is_empty() && !host.eq_ignore_ascii_case("localhost") {
+                return Err(Error::invalid(if path.is_empty() {
+                    "a file: URL names an absolute path: file:///var/backups/backstage (three \
+                     slashes), or give a relative folder without file:"
+                } else {
+                    "a file: URL with a host other than localhost names a remote machine, \
+                     which is not supported: use file:///path (three slashes) for this machine"
+                }));
+            }
+            path
+        }
+        None => rest,
+    };
+    if !path.starts_with('/') {
+        return Err(Error::invalid(
+            "a file: URL names an absolute path: file:///var/backups/backstage (three \
+             slashes), or give a relative folder without file:",
+        ));
+    }
+    if path.contains(['?', '#']) {
+        return Err(Error::invalid(
+            "a file: URL has no query or fragment: write '?' as %3F and '#' as %23",
+        ));
+    }
+    let mut bytes = Vec::with_capacity(path.len());
+    let raw = path.as_bytes();
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'%' {
+            let byte = raw
+                .get(i + 1..i + 3)
+                .and_then(|hex| std::str::from_utf8(hex).ok())
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                .ok_or_else(|| {
+                    Error::invalid("the file: URL has a '%' that is not followed by two hex digits")
+                })?;
+            bytes.push(byte);
+            i += 3;
+        } else {
+            bytes.push(raw[i]);
+            i += 1;
+        }
+    }
+    if bytes.iter().any(|&b| b < 0x20 || b == 0x7f) {
+        return Err(Error::invalid("the store path contains control characters"));
+    }
+    let decoded = String::from_utf8(bytes)
+        .map_err(|_| Error::invalid("the file: URL's path is not UTF-8 once %XX is decoded"))?;
+    Ok(PathBuf::from(decoded))
+}
+
 fn parse_s3(text: &str) -> Result<S3Location> {
+    if has_userinfo(text) {
+        return Err(Error::invalid(S3_URL_CREDENTIALS));
+    }
     // The URL parser resolves dot segments silently; refuse them before it sees them.
     let raw_path = text["s3://".len()..].split('?').next().unwrap_or("");
-    if raw_path
-        .split('/')
-        .skip(1)
-        .any(|seg| seg == ".." || seg == ".")
-    {
+    let segments = raw_path.split('/').skip(1);
+    if segments.clone().any(|seg| seg == ".." || seg == ".") {
+        let prefix: Vec<&str> = segments.collect();
         return Err(Error::invalid(format!(
-            "the S3 prefix in '{}' has '.' or '..' segments",
-            printable(raw_path)
+            "the S3 prefix '{}' has '.' or '..' segments",
+            printable(&prefix.join("/"))
         )));
     }
     let url = url::Url::parse(text)
         .map_err(|e| Error::invalid(format!("store URL is not a valid s3:// URL: {e}")))?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::invalid(
-            "the s3:// URL carries credentials: remove them and use AWS_ACCESS_KEY_ID and \
-             AWS_SECRET_ACCESS_KEY, AWS_PROFILE or an IAM role instead",
-        ));
+        return Err(Error::invalid(S3_URL_CREDENTIALS));
     }
     let bucket = url.host_str().unwrap_or_default().to_string();
     validate_bucket(&bucket)?;
@@ -149,6 +220,9 @@ fn parse_s3(text: &str) -> Result<S3Location> {
             "region" => loc.region = Some(non_empty(&name, value)?),
             "endpoint" => {
                 let endpoint = non_empty(&name, value)?;
+                if has_userinfo(&endpoint) {
+                    return Err(Error::invalid(ENDPOINT_CREDENTIALS));
+                }
                 let parsed = url::Url::parse(&endpoint).map_err(|e| {
                     Error::invalid(format!(
                         "endpoint '{}' is not a URL: {e}",
@@ -162,9 +236,7 @@ fn parse_s3(text: &str) -> Result<S3Location> {
                     )));
                 }
                 if !parsed.username().is_empty() || parsed.password().is_some() {
-                    return Err(Error::invalid(
-                        "the endpoint URL must not carry credentials",
-                    ));
+                    return Err(Error::invalid(ENDPOINT_CREDENTIALS));
                 }
                 loc.endpoint = Some(endpoint.trim_end_matches('/').to_string());
             }
@@ -266,10 +338,62 @@ mod tests {
             StoreLocation::parse("./backups").unwrap(),
             StoreLocation::Local("./backups".into())
         );
-        assert_eq!(
-            StoreLocation::parse("file:///var/b").unwrap(),
-            StoreLocation::Local("/var/b".into())
-        );
+        for (url, path) in [
+            ("file:///var/b", "/var/b"),
+            ("file://localhost/var/b", "/var/b"),
+            ("FILE://LocalHost/var/b", "/var/b"),
+            ("file:/var/b", "/var/b"),
+            ("file:///var/back%20ups/%C3%A9t%C3%A9", "/var/back ups/été"),
+            ("file:///var/a%2Fb", "/var/a/b"),
+        ] {
+            assert_eq!(
+                StoreLocation::parse(url).unwrap(),
+                StoreLocation::Local(path.into()),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn file_urls_other_than_rfc_8089_local_ones_are_refused() {
+        for (url, says) in [
+            ("file://backups", "absolute path"),
+            ("file:backups", "absolute path"),
+            ("file://", "absolute path"),
+            ("file://server/share", "remote machine"),
+            ("file:///var/b%zz", "two hex digits"),
+            ("file:///var/b%", "two hex digits"),
+            ("file:///var/b%00x", "control characters"),
+            ("file:///var/b%1b[2J", "control characters"),
+            ("file:///var/b%ff", "not UTF-8"),
+            ("file:///var/b?x=1", "no query"),
+            ("file:///var/b#top", "no query"),
+        ] {
+            let err = StoreLocation::parse(url).unwrap_err();
+            assert!(err.message().contains(says), "{url}: {err}");
+        }
+    }
+
+    #[test]
+    fn credentials_in_a_url_are_never_echoed_whatever_else_is_wrong() {
+        let secret = "wJalrXUtnFEMIbPxRfiCYzEXAMPLEKEY";
+        for url in [
+            format!("s3://AKIAEXAMPLE:{secret}@bucket/x"),
+            format!("s3://AKIAEXAMPLE:{secret}@bucket/../p"),
+            format!("s3://AKIAEXAMPLE:{secret}@bucket/./p?colour=red"),
+            format!("s3://AKIAEXAMPLE:{secret}@Bad_Bucket:99/p"),
+            format!("s3://{secret}@bucket"),
+            format!("s3://AKIAEXAMPLE:{secret}%40x@bucket/p"),
+            format!("s3://bucket/p?endpoint=http://AKIAEXAMPLE:{secret}@h:9000/"),
+            format!("s3://bucket/p?endpoint=ftp://AKIAEXAMPLE:{secret}@h"),
+            format!("s3://bucket/p?endpoint=AKIAEXAMPLE:{secret}@h"),
+            format!("s3://bucket/p?endpoint=http://u:{secret}@[::1"),
+        ] {
+            let err = StoreLocation::parse(&url).unwrap_err();
+            assert!(err.message().contains("credentials"), "{url}: {err}");
+            assert!(!err.message().contains(secret), "{url}: {err}");
+            assert!(!err.message().contains("AKIAEXAMPLE"), "{url}: {err}");
+        }
     }
 
     #[test]
