@@ -290,3 +290,33 @@ async fn file_urls_name_folders_as_rfc_8089_says() {
         .code(2)
         .stderr(contains("remote machine"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_files_are_refused_never_read_forever() {
+    let (source, _) = TestDb::catalog(10).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().to_str().unwrap();
+    for config in ["/dev/zero", "/dev/urandom"] {
+        cli()
+            .args(["backup", "--app-config", config, "--store", store])
+            .timeout(std::time::Duration::from_secs(30))
+            .assert()
+            .code(2)
+            .stderr(contains("not a regular file"));
+    }
+    // A FIFO planted in place of a backup's data: opening it would wait for a writer forever.
+    let manifest = backup_json(&source, store);
+    let data = dir.path().join(manifest["name"].as_str().unwrap());
+    std::fs::remove_file(&data).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    cli()
+        .args(["verify", manifest["id"].as_str().unwrap(), "--store", store])
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .code(4)
+        .stderr(contains("not a regular file").or(contains("missing")));
+}

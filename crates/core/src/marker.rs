@@ -106,7 +106,13 @@ mod process {
     use super::Owner;
 
     fn read_trimmed(path: &str) -> Option<String> {
-        let text = std::fs::read_to_string(path).ok()?;
+        use std::io::Read;
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .ok()?
+            .take(256)
+            .read_to_string(&mut text)
+            .ok()?;
         let text = text.trim();
         (!text.is_empty() && text.len() <= 64).then(|| text.to_string())
     }

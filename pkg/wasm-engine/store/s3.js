@@ -11,6 +11,7 @@ const crypto = require('node:crypto');
 
 const { BackupError, invalid, store: storeError } = require('../../errors');
 const { describe } = require('./location');
+const { readCapped } = require('./read-capped');
 
 const FIRST_PART_SIZE = 6 << 20;
 const PARTS_PER_SIZE_STEP = 1000;
@@ -159,23 +160,7 @@ class S3Store {
   }
 
   async getSmall(key, limit) {
-    const { stream, size } = await this.get(key);
-    if (size > limit) {
-      stream.destroy?.();
-      throw new BackupError('E_INTEGRITY', `${key} is ${size} bytes, more than the ${limit} expected`);
-    }
-    const chunks = [];
-    let total = 0;
-    try {
-      for await (const chunk of stream) {
-        total += chunk.length;
-        if (total > limit) throw new BackupError('E_INTEGRITY', `${key} is larger than ${limit} bytes`);
-        chunks.push(chunk);
-      }
-    } catch (err) {
-      throw err instanceof BackupError ? err : storeError(`reading ${key}: ${err.message}`);
-    }
-    return Buffer.concat(chunks);
+    return readCapped(key, await this.get(key), limit);
   }
 
   async list() {

@@ -26,17 +26,8 @@ pub struct PluginDatabase {
 pub fn load(files: &[PathBuf], env: &dyn Fn(&str) -> Option<String>) -> Result<Value> {
     let mut merged = Value::Mapping(Mapping::new());
     for file in files {
-        let meta = std::fs::metadata(file).map_err(|e| {
-            Error::invalid(format!("cannot read app-config {}: {e}", file.display()))
-        })?;
-        if meta.len() > MAX_CONFIG_BYTES {
-            return Err(Error::invalid(format!(
-                "app-config {} is over {} MiB; is it the right file?",
-                file.display(),
-                MAX_CONFIG_BYTES >> 20
-            )));
-        }
-        let text = std::fs::read_to_string(file).map_err(|e| {
+        // Capped as it is read, whatever its size says: `/dev/zero` or a FIFO says 0.
+        let text = read_capped(file).map_err(|e| {
             Error::invalid(format!("cannot read app-config {}: {e}", file.display()))
         })?;
         // serde_yaml's messages can quote the file (a duplicate key as it was written).
@@ -202,6 +193,10 @@ fn overlay(mut conn: ConnectionInfo, map: &Value) -> Result<ConnectionInfo> {
 fn read_capped(path: &Path) -> std::io::Result<String> {
     use std::io::Read;
     let mut bytes = Vec::new();
+    // A FIFO would block the open itself; a directory or device is not a config file.
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
     std::fs::File::open(path)?
         .take(MAX_CONFIG_BYTES + 1)
         .read_to_end(&mut bytes)?;
@@ -414,6 +409,19 @@ mod tests {
         )
         .unwrap();
         let err = load(&[path], &|_| None).unwrap_err();
+        assert!(err.message().contains("not a regular file"), "{err}");
+    }
+
+    #[test]
+    fn an_endless_config_file_is_refused_not_read_forever() {
+        for device in ["/dev/zero", "/dev/urandom"] {
+            let err = load(&[PathBuf::from(device)], &|_| None).unwrap_err();
+            assert!(err.message().contains("not a regular file"), "{err}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("app-config.yaml");
+        std::fs::write(&big, vec![b'#'; (MAX_CONFIG_BYTES + 1) as usize]).unwrap();
+        let err = load(&[big], &|_| None).unwrap_err();
         assert!(err.message().contains("over 4 MiB"), "{err}");
     }
 

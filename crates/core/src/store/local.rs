@@ -179,6 +179,13 @@ impl Store for LocalStore {
 
     async fn get(&self, key: &str) -> Result<(ObjectReader, u64)> {
         let path = self.path(key)?;
+        // Opening a FIFO planted in the store would wait forever: objects are regular files.
+        let meta = tokio::fs::metadata(&path)
+            .await
+            .map_err(|e| io_error(&path, "opening", e))?;
+        if !meta.is_file() {
+            return Err(Error::integrity(format!("{key} is not a regular file")));
+        }
         let file = tokio::fs::File::open(&path)
             .await
             .map_err(|e| io_error(&path, "opening", e))?;
