@@ -33,7 +33,7 @@ export declare class BackupError extends Error {
 
 /** `{phase}` when a stage starts, `{raw, stored, total}` about once per MiB. */
 export interface ProgressEvent {
-  phase?: 'connecting' | 'dumping' | 'uploading' | 'finalizing' | 'reading' | 'verifying' | 'restoring' | 'comparing' | 'cleaning' | 'done';
+  phase?: 'connecting' | 'dumping' | 'uploading' | 'finalizing' | 'reading' | 'verifying' | 'restoring' | 'committing' | 'comparing' | 'cleaning' | 'done';
   /** Plain SQL bytes so far. */
   raw?: number;
   /** Compressed (stored) bytes so far. */

@@ -3,6 +3,8 @@
 // through crates/wasm's Verifier into psql inside ONE transaction; COMMIT is sent only when
 // every check passed, so a damaged backup, an SQL error or an abort leaves the target as it was.
 const { spawn } = require('node:child_process');
+const crypto = require('node:crypto');
+const readline = require('node:readline');
 
 const { BackupError, database, aborted, checkAborted } = require('../errors');
 const core = require('./core');
@@ -70,9 +72,18 @@ function stdinWriter(child) {
 async function load(store, entry, target, tools, schemas, lz4Toast, expected, progress, signal) {
   const psql = spawn(tools.psql, ['--no-psqlrc', '--quiet', '--no-password', '-v', 'ON_ERROR_STOP=1'], {
     env: pg.libpqEnv(target),
-    stdio: ['pipe', 'ignore', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   const stderr = pg.collectStderr(psql.stderr, 64 << 10);
+  // psql says this line once it has run every statement before it: until then an abort can
+  // still roll the restore back, after it only COMMIT is left (as the native engine).
+  const readyLine = `backstage-backup-ready-${crypto.randomBytes(16).toString('hex')}`;
+  const ready = new Promise(resolve => {
+    // Every line is read (psql must never block on a full pipe); only ours counts.
+    readline.createInterface({ input: psql.stdout, crlfDelay: Infinity }).on('line', line => {
+      if (line.trim() === readyLine) resolve();
+    });
+  });
   const exited = new Promise(resolve => {
     psql.on('error', err => resolve({ err }));
     psql.on('close', (code, sig) => resolve({ code, sig }));
@@ -100,11 +111,24 @@ async function load(store, entry, target, tools, schemas, lz4Toast, expected, pr
     } else if (stopped) {
       outcome = { error: database(`psql stopped reading: ${stopped.message}`) };
     } else {
-      await write('\nCOMMIT;\n');
+      await write(`\n\\echo ${readyLine}\n`);
+      const closed = exited.then(() => Promise.reject(database('psql ended before the transaction could commit')));
+      const interrupted = new Promise((_, reject) => {
+        const fail = () =>
+          reject(new BackupError('E_ABORTED', `interrupted before COMMIT: the restore of ${entry.id} was rolled back and the target left unchanged`));
+        if (signal?.aborted) fail();
+        signal?.addEventListener('abort', fail, { once: true });
+      });
+      await Promise.race([ready, closed, interrupted]);
+      // From COMMIT on, an abort no longer stops psql: the restore finishes.
+      signal?.removeEventListener('abort', stop);
+      progress.phase('committing');
+      await write('COMMIT;\n');
       outcome = { bytes: result.check.compressed.bytes };
     }
   } catch (err) {
-    if (signal?.aborted) outcome = { error: aborted() };
+    if (err?.code === 'E_ABORTED') outcome = { error: err };
+    else if (signal?.aborted) outcome = { error: aborted() };
     else if (err instanceof BackupError) outcome = { error: err };
     else outcome = { error: database(`psql stopped reading: ${err.message}`) };
   } finally {

@@ -320,3 +320,82 @@ async fn endless_files_are_refused_never_read_forever() {
         .code(4)
         .stderr(contains("not a regular file").or(contains("missing")));
 }
+
+/// A backup whose dump ends with a statement that runs for `seconds` (an index build on a big
+/// catalog does): the window between the last byte sent to psql and COMMIT.
+async fn slow_ending_backup(source: &TestDb, store: &str, seconds: u32) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    let manifest = backup_json(source, first.to_str().unwrap());
+    let gz = std::fs::read(first.join(manifest["name"].as_str().unwrap())).unwrap();
+    let mut dump = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(&gz[..]), &mut dump)
+        .unwrap();
+    let end = dump
+        .rfind("--\n-- PostgreSQL database dump complete")
+        .unwrap();
+    dump.insert_str(end, &format!("SELECT pg_catalog.pg_sleep({seconds});\n\n"));
+    let file = dir.path().join("slow.sql");
+    std::fs::write(&file, dump).unwrap();
+    json_of(
+        &cli()
+            .args(["backup", "--json", "--from-file"])
+            .arg(&file)
+            .args(["--store", store])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_before_commit_rolls_the_restore_back_and_exits_130() {
+    let (source, _) = TestDb::catalog(30).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().to_str().unwrap();
+    let id = slow_ending_backup(&source, store, 20).await;
+    let (target, _) = TestDb::catalog(10).await.unwrap();
+    let before = fingerprint(&target).await;
+    let child = cli_std()
+        .args(["restore", &id, "--yes", "--clean", "--no-safety-backup"])
+        .args(["--database-url", &target.url, "--store", store])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Every byte is in psql's hands and the last statement runs: only COMMIT is left.
+    let admin = target.client().await.unwrap();
+    let started = std::time::Instant::now();
+    while admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND query ILIKE '%pg_sleep%' AND pid <> pg_backend_pid()",
+            &[&target.name],
+        )
+        .await
+        .unwrap()
+        .get::<_, i64>(0)
+        == 0
+    {
+        assert!(started.elapsed().as_secs() < 60, "the restore never reached its last statement");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let signalled = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("before COMMIT"), "{stderr}");
+    assert!(stderr.contains("rolled back"), "{stderr}");
+    assert!(
+        started.elapsed().as_secs() < 15,
+        "it waited for the statement to end"
+    );
+    assert_eq!(fingerprint(&target).await, before);
+}

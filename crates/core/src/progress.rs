@@ -14,6 +14,8 @@ pub enum Phase {
     Reading,
     Verifying,
     Restoring,
+    /// COMMIT is sent: the restore can no longer be rolled back by a signal.
+    Committing,
     Comparing,
     Cleaning,
     Done,
@@ -27,6 +29,7 @@ impl Phase {
             Phase::Uploading => "uploading",
             Phase::Finalizing => "finalizing",
             Phase::Reading => "reading",
+            Phase::Committing => "committing",
             Phase::Verifying => "verifying",
             Phase::Restoring => "restoring",
             Phase::Comparing => "comparing",

@@ -380,13 +380,34 @@ async fn load(
             "ON_ERROR_STOP=1",
         ])
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut psql = command
         .spawn()
         .map_err(|e| Error::database(format!("cannot start {}: {e}", tools.psql.display())))?;
     let stdin = psql.stdin.take().expect("piped stdin");
     let stderr = psql.stderr.take().expect("piped stderr");
+    let stdout = psql.stdout.take().expect("piped stdout");
+    // psql says this line once it has run every statement before it: until then a signal can
+    // still roll the restore back, after it only COMMIT is left.
+    let ready_line = format!("backstage-backup-ready-{}", crate::marker::random_token());
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn({
+        let ready_line = ready_line.clone();
+        move || {
+            use std::io::BufRead;
+            let mut ready_tx = Some(ready_tx);
+            // Every line is read (psql must never block on a full pipe); only ours counts.
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if line.trim() == ready_line {
+                    if let Some(tx) = ready_tx.take() {
+                        let _ = tx.send(());
+                    }
+                }
+            }
+        }
+    });
     let psql = Arc::new(std::sync::Mutex::new(psql));
     let mut stdin = PsqlInput {
         stdin,
@@ -414,11 +435,39 @@ async fn load(
         Ok((check, mut stdin)) => {
             let found = problems(&check, expected);
             if found.is_empty() {
-                // Only now, with every byte checked, may the transaction commit.
-                stdin.accepted = true;
-                match stdin.write_all(b"\nCOMMIT;\n").and_then(|()| stdin.flush()) {
-                    Ok(()) => Ok(check.compressed.bytes),
-                    Err(e) => Err(Error::database(format!("psql stopped reading: {e}"))),
+                // Every byte is checked; the transaction commits once psql has run the rest
+                // (index builds can take minutes), unless a signal comes first.
+                let asked = stdin
+                    .write_all(format!("\n\\echo {ready_line}\n").as_bytes())
+                    .and_then(|()| stdin.flush());
+                let caught_up = async {
+                    asked.map_err(|e| Error::database(format!("psql stopped reading: {e}")))?;
+                    tokio::select! {
+                        ready = ready_rx => ready.map_err(|_| {
+                            Error::database("psql ended before the transaction could commit")
+                        }),
+                        _ = cancel.cancelled() => Err(Error::new(
+                            ErrorKind::Cancelled,
+                            format!(
+                                "interrupted before COMMIT: the restore of {} was rolled back and \
+                                 the target left unchanged",
+                                entry.id()
+                            ),
+                        )),
+                    }
+                }
+                .await;
+                match caught_up {
+                    Ok(()) => {
+                        stdin.accepted = true;
+                        progress.phase(Phase::Committing);
+                        match stdin.write_all(b"COMMIT;\n").and_then(|()| stdin.flush()) {
+                            Ok(()) => Ok(check.compressed.bytes),
+                            Err(e) => Err(Error::database(format!("psql stopped reading: {e}"))),
+                        }
+                    }
+                    // Dropping stdin unaccepted kills psql: the transaction rolls back.
+                    Err(err) => Err(err),
                 }
             } else {
                 let _ = stdin.write_all(b"\nROLLBACK;\n");

@@ -112,5 +112,11 @@ async fn confirm_and_restore(
     )
     .await;
     progress.finish();
+    if result.is_ok() && cancel.is_cancelled() {
+        // The signal came once COMMIT was sent: the restore had to finish, and did.
+        eprintln!(
+            "interrupted after COMMIT was sent: the restore could no longer be rolled back and finished"
+        );
+    }
     result
 }
