@@ -72,6 +72,10 @@ pub struct StoreArgs {
         value_name = "URL"
     )]
     pub store: String,
+    /// Use a local store folder that other users can write to (or replace), with a warning.
+    /// Without it such a folder is refused: another user could swap a backup for their own dump.
+    #[arg(long, env = "BACKSTAGE_BACKUP_INSECURE_STORE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub insecure_store: bool,
 }
 
 #[derive(Debug, Args)]

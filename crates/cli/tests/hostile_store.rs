@@ -399,3 +399,58 @@ async fn a_signal_before_commit_rolls_the_restore_back_and_exits_130() {
     );
     assert_eq!(fingerprint(&target).await, before);
 }
+
+#[test]
+fn a_store_folder_other_users_can_write_is_refused_unless_insecure_store_is_given() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let open = dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    // And one whose parent anybody can write to (and so swap the folder itself).
+    let parent = dir.path().join("parent");
+    std::fs::create_dir_all(parent.join("backups")).unwrap();
+    std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let nested = parent.join("backups");
+    let dump = dir.path().join("dump.sql");
+    std::fs::write(
+        &dump,
+        "SELECT 1;\n--\n-- PostgreSQL database dump complete\n--\n",
+    )
+    .unwrap();
+    for (store, says) in [
+        (&open, "the store folder"),
+        (&nested, "a parent of the store folder"),
+    ] {
+        // health's errors are UNKNOWN (3) to monitoring; the other commands exit 2.
+        for (args, code) in [
+            (vec!["list"], 2),
+            (vec!["health"], 3),
+            (vec!["backup", "--from-file", dump.to_str().unwrap()], 2),
+        ] {
+            cli()
+                .args(&args)
+                .arg("--store")
+                .arg(store)
+                .assert()
+                .code(code)
+                .stderr(contains(says))
+                .stderr(contains("--insecure-store"));
+        }
+        cli()
+            .args(["backup", "--insecure-store", "--from-file"])
+            .arg(&dump)
+            .arg("--store")
+            .arg(store)
+            .assert()
+            .success()
+            .stderr(contains("warning"));
+        cli()
+            .args(["list", "--store"])
+            .arg(store)
+            .env("BACKSTAGE_BACKUP_INSECURE_STORE", "1")
+            .assert()
+            .success()
+            .stdout(contains("backstage-catalog-"));
+    }
+}

@@ -25,6 +25,8 @@
 
 pub mod duration;
 pub mod error;
+// Pure without `runtime` (the rules); reading the folders needs it.
+pub mod folder_safety;
 pub mod location;
 pub mod manifest;
 // Pure without `runtime` (the rules); this process's identity needs it.

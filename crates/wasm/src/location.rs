@@ -37,3 +37,12 @@ pub fn parse_store_location(text: &str) -> Result<JsValue, JsValue> {
     };
     to_js(&value)
 }
+
+/// Judges a local store folder's owners and modes (`core::folder_safety::judge`): `chain` is
+/// `[{path, uid, gid, mode}]` from the store folder (or where it will be made) up to `/`.
+#[wasm_bindgen(js_name = judgeStoreFolders)]
+pub fn judge_store_folders(chain: JsValue, uid: u32, gid: u32) -> Result<(), JsValue> {
+    let chain: Vec<backstage_backup_core::folder_safety::FolderFacts> =
+        crate::from_js(chain, "folders")?;
+    backstage_backup_core::folder_safety::judge(&chain, uid, gid).map_err(coded)
+}

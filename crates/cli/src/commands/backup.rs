@@ -51,7 +51,7 @@ async fn execute(args: BackupArgs, cancel: &CancellationToken) -> Result<()> {
         plugin_id: args.plugin_id.clone(),
         threads: args.threads as usize,
     };
-    let store = super::open_store(&args.store.store).await?;
+    let store = super::open_store(&args.store).await?;
     let progress = Arc::new(TerminalProgress::new(args.output.json));
     let started = Instant::now();
     let result = backup(store.as_ref(), &source, &options, progress.clone(), cancel).await;

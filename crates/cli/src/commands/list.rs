@@ -24,7 +24,7 @@ fn mark(record: Option<&backstage_backup_core::listing::Record>) -> &'static str
 }
 
 async fn execute(args: ListArgs) -> Result<()> {
-    let store = super::open_existing_store(&args.store.store).await?;
+    let store = super::open_existing_store(&args.store).await?;
     let entries = list_backups(store.as_ref()).await?;
     if args.output.json {
         print_json(&entries.iter().map(BackupEntry::summary).collect::<Vec<_>>());

@@ -9,16 +9,42 @@ pub mod verify;
 use std::sync::Arc;
 
 use backstage_backup_core::store::{self, Store, StoreLocation};
+
+use crate::args::StoreArgs;
 use backstage_backup_core::Result;
 
-pub async fn open_store(url: &str) -> Result<Arc<dyn Store>> {
-    store::open(&StoreLocation::parse(url)?).await
+pub async fn open_store(args: &StoreArgs) -> Result<Arc<dyn Store>> {
+    let location = StoreLocation::parse(&args.store)?;
+    allow_insecure_if_asked(args, &location);
+    store::open(&location).await
+}
+
+/// With `--insecure-store`, a folder others can write to is used, and the user is told why
+/// that is dangerous.
+fn allow_insecure_if_asked(args: &StoreArgs, location: &StoreLocation) {
+    if !args.insecure_store {
+        return;
+    }
+    store::allow_insecure_folders();
+    if let StoreLocation::Local(path) = location {
+        if let Err(err) = backstage_backup_core::folder_safety::check_store_folder(path) {
+            let why = err
+                .message()
+                .split(": another user")
+                .next()
+                .unwrap_or_default();
+            eprintln!(
+                "warning: {}: used anyway (--insecure-store); another user could swap a backup for a dump of their own",
+                crate::output::terminal_safe(why)
+            );
+        }
+    }
 }
 
 /// Opens a store that must already exist: a mistyped folder is named as missing (exit 3), not
 /// listed as an empty store. Only `backup` creates the folder.
-pub async fn open_existing_store(url: &str) -> Result<Arc<dyn Store>> {
-    let location = StoreLocation::parse(url)?;
+pub async fn open_existing_store(args: &StoreArgs) -> Result<Arc<dyn Store>> {
+    let location = StoreLocation::parse(&args.store)?;
     if let StoreLocation::Local(path) = &location {
         match std::fs::metadata(path) {
             Ok(meta) if meta.is_dir() => {}
@@ -37,6 +63,7 @@ pub async fn open_existing_store(url: &str) -> Result<Arc<dyn Store>> {
             }
         }
     }
+    allow_insecure_if_asked(args, &location);
     store::open(&location).await
 }
 
@@ -46,7 +73,7 @@ pub async fn open_existing_store(url: &str) -> Result<Arc<dyn Store>> {
 /// The backup is held against prune (`purpose` names the reader) until [`Located::release`].
 pub async fn locate(
     selector: &str,
-    store_url: &str,
+    store_args: &StoreArgs,
     plugin_hint: Option<&str>,
     purpose: &str,
     cancel: &backstage_backup_core::CancellationToken,
@@ -110,7 +137,7 @@ pub async fn locate(
         // A malformed id is the argument's fault, whatever the store holds.
         BackupName::parse_id(selector)?;
     }
-    let store = open_existing_store(store_url).await?;
+    let store = open_existing_store(store_args).await?;
     let (entry, hold) = hold_backup(store.as_ref(), selector, plugin_hint, purpose, cancel).await?;
     Ok(Located {
         store,

@@ -72,7 +72,7 @@ async fn execute(args: &PruneArgs) -> Result<PruneReport> {
     };
     policy.validate()?;
     let grace: HumanDuration = args.grace.parse()?;
-    let store = super::open_existing_store(&args.store.store).await?;
+    let store = super::open_existing_store(&args.store).await?;
     let options = PruneOptions {
         policy,
         dry_run: args.dry_run,

@@ -66,7 +66,7 @@ async fn execute(args: &RestoreArgs, cancel: &CancellationToken) -> Result<Resto
     let target = crate::database::resolve(&args.database)?;
     let located = super::locate(
         &args.backup,
-        &args.store.store,
+        &args.store,
         Some(&target.plugin_id),
         "restore",
         cancel,

@@ -114,6 +114,20 @@ impl std::fmt::Debug for S3Credentials {
     }
 }
 
+static INSECURE_FOLDERS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Lets `open` use local store folders other users can write to (`--insecure-store`); the
+/// caller warns. `BACKSTAGE_BACKUP_INSECURE_STORE=1` in the environment does the same.
+pub fn allow_insecure_folders() {
+    INSECURE_FOLDERS.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn insecure_folders_allowed() -> bool {
+    INSECURE_FOLDERS.load(std::sync::atomic::Ordering::Relaxed)
+        || std::env::var(crate::folder_safety::INSECURE_STORE_ENV)
+            .is_ok_and(|v| v == "1" || v == "true")
+}
+
 /// Opens the store a location names (S3 credentials from the standard AWS chain).
 pub async fn open(location: &StoreLocation) -> Result<Arc<dyn Store>> {
     open_with(location, None).await
@@ -125,7 +139,12 @@ pub async fn open_with(
     #[cfg_attr(not(feature = "s3"), allow(unused_variables))] credentials: Option<&S3Credentials>,
 ) -> Result<Arc<dyn Store>> {
     match location {
-        StoreLocation::Local(path) => Ok(Arc::new(LocalStore::new(path.clone()))),
+        StoreLocation::Local(path) => {
+            if !insecure_folders_allowed() {
+                crate::folder_safety::check_store_folder(path)?;
+            }
+            Ok(Arc::new(LocalStore::new(path.clone())))
+        }
         #[cfg(feature = "s3")]
         StoreLocation::S3(s3) => Ok(Arc::new(
             S3Store::connect_with(s3.clone(), credentials).await?,
