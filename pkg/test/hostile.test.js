@@ -15,10 +15,13 @@ const { admin, dbUrl, psql, tmpdir, Databases, expectCode } = require('./fixture
 const dbs = new Databases('hostile');
 let dump;
 let work;
+// Stores live apart from `work`: a store under a folder anyone can write to is refused.
+let stores;
 
 before(() => {
   work = tmpdir('bbnode-hostile-');
   fs.chmodSync(work, 0o777);
+  stores = tmpdir('bbnode-hostile-stores-');
   const source = dbs.name('src');
   psql(admin, `CREATE DATABASE ${source}`);
   psql(dbUrl(source), "CREATE TABLE t (x int, y text); INSERT INTO t SELECT i, 'row ' || i FROM generate_series(1, 50) i");
@@ -28,6 +31,7 @@ before(() => {
 after(() => {
   dbs.dropAll();
   fs.rmSync(work, { recursive: true, force: true });
+  fs.rmSync(stores, { recursive: true, force: true });
 });
 
 /** `dump` with `text` inserted so that its first line becomes line `at`. */
@@ -56,7 +60,7 @@ const cases = [
 for (const kind of ['native', 'wasm']) {
   for (const c of cases) {
     test(`${kind}: a planted ${c.name} is refused by verify, restore and drill and never runs`, async () => {
-      const store = fs.mkdtempSync(path.join(work, `${kind}-`));
+      const store = fs.mkdtempSync(path.join(stores, `${kind}-`));
       const marker = path.join(work, `PWNED-${kind}-${c.name.replace(/\W/g, '_')}`);
       const at = c.at();
       fs.writeFileSync(path.join(store, 'backstage-catalog-20261203_000000.sql.gz'), zlib.gzipSync(plant(at, c.planted(marker))));
@@ -85,7 +89,7 @@ for (const kind of ['native', 'wasm']) {
   }
 
   test(`${kind}: the real dump itself verifies and restores`, async () => {
-    const store = fs.mkdtempSync(path.join(work, `${kind}-good-`));
+    const store = fs.mkdtempSync(path.join(stores, `${kind}-good-`));
     fs.writeFileSync(path.join(store, 'backstage-catalog-20261203_000000.sql.gz'), zlib.gzipSync(dump));
     const e = new Engine({ store, engine: kind });
     assert.equal((await e.verify('latest')).ok, true);
