@@ -394,7 +394,7 @@ fn in_private_mount(setup: &str, args: &[&str]) -> (i32, String, String) {
 async fn a_full_disk_mid_write_fails_clearly_and_leaves_nothing() {
     let source = bulky_db(300_000).await;
     let (code, stderr, files) = in_private_mount(
-        "mount -t tmpfs -o size=3m tmpfs \"$DIR\"",
+        "mount -t tmpfs -o size=3m,mode=0700 tmpfs \"$DIR\"",
         &[
             "backup",
             "--database-url",
@@ -413,7 +413,7 @@ async fn a_full_disk_mid_write_fails_clearly_and_leaves_nothing() {
 async fn a_read_only_backup_folder_fails_clearly() {
     let (source, _) = TestDb::catalog(10).await.unwrap();
     let (code, stderr, files) = in_private_mount(
-        "mount -t tmpfs -o size=3m tmpfs \"$DIR\"; mount -o remount,ro \"$DIR\"",
+        "mount -t tmpfs -o size=3m,mode=0700 tmpfs \"$DIR\"; mount -o remount,ro \"$DIR\"",
         &[
             "backup",
             "--database-url",
