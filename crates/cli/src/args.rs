@@ -18,7 +18,9 @@ Environment:
   BACKSTAGE_BACKUP_STORE   store when --store is not given (default ./backups)
   DATABASE_URL, PG*        database when neither --database-url nor --app-config is given
   AWS_*                    S3 credentials and settings (standard AWS chain)
-  BACKSTAGE_BACKUP_PG_BIN  folder holding the pg_dump and psql to use";
+  BACKSTAGE_BACKUP_PG_BIN  folder holding the pg_dump and psql to use
+  BACKSTAGE_BACKUP_SIGNING_KEY   --signing-key: a PEM key file, or the PEM text itself
+  BACKSTAGE_BACKUP_ALLOW_UNSIGNED=1  --allow-unsigned";
 
 /// Back up, verify and restore a Backstage catalog (PostgreSQL) to a folder or S3.
 ///
@@ -60,6 +62,52 @@ pub enum Command {
     ///
     /// Example: backstage-backup health --max-age 26h
     Health(HealthArgs),
+    /// Make an Ed25519 key pair for signed backups: FILE (private, 0600) and FILE.pub.
+    ///
+    /// Backups are signed with FILE (--signing-key FILE); restore, drill and verify hosts need
+    /// only FILE.pub. Example: backstage-backup keygen --out /etc/backstage-backup/signing.pem
+    Keygen(KeygenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write the private key; the public key goes to FILE.pub. Neither may exist.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Signed backups, as a writer: the private key signs each manifest.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// Sign the backup's manifest with this Ed25519 private key (PEM: `keygen`, or `openssl
+    /// genpkey -algorithm ed25519`). BACKSTAGE_BACKUP_SIGNING_KEY may hold the path or the PEM text.
+    #[arg(
+        long,
+        env = "BACKSTAGE_BACKUP_SIGNING_KEY",
+        value_name = "FILE",
+        hide_env_values = true
+    )]
+    pub signing_key: Option<String>,
+}
+
+/// Signed backups, as a reader: with a key, only backups it signed are used.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// Check backups against this Ed25519 key (the public key is enough; PEM). A backup it did not
+    /// sign is refused; an unsigned one too, unless --allow-unsigned.
+    #[arg(
+        long,
+        env = "BACKSTAGE_BACKUP_SIGNING_KEY",
+        value_name = "FILE",
+        hide_env_values = true
+    )]
+    pub signing_key: Option<String>,
+    /// With --signing-key, also use unsigned backups (runbook files, backups from before signing
+    /// was set up). A backup with a signature that does not check is refused all the same.
+    #[arg(long, env = "BACKSTAGE_BACKUP_ALLOW_UNSIGNED", value_parser = clap::builder::BoolishValueParser::new())]
+    pub allow_unsigned: bool,
 }
 
 #[derive(Debug, Args)]
@@ -129,6 +177,8 @@ pub struct BackupArgs {
     #[arg(long, value_name = "ID")]
     pub plugin_id: Option<String>,
     #[command(flatten)]
+    pub signing: SignArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
 }
 
@@ -136,6 +186,8 @@ pub struct BackupArgs {
 pub struct ListArgs {
     #[command(flatten)]
     pub store: StoreArgs,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -147,6 +199,8 @@ pub struct VerifyArgs {
     pub backup: String,
     #[command(flatten)]
     pub store: StoreArgs,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -170,6 +224,8 @@ pub struct RestoreArgs {
     #[arg(long)]
     pub no_safety_backup: bool,
     #[command(flatten)]
+    pub trust: TrustArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
 }
 
@@ -183,6 +239,8 @@ pub struct DrillArgs {
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub store: StoreArgs,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -212,6 +270,10 @@ pub struct PruneArgs {
     pub grace: String,
     #[command(flatten)]
     pub store: StoreArgs,
+    // With a key, backups it refuses are kept by the rules among themselves, never in a good
+    // backup's place.
+    #[command(flatten)]
+    pub trust: TrustArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -235,6 +297,8 @@ pub struct HealthArgs {
     pub drill_max_age: String,
     #[command(flatten)]
     pub store: StoreArgs,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
             Command::Drill(args) => commands::drill::run(args, &cancel).await,
             Command::Prune(args) => commands::prune::run(args).await,
             Command::Health(args) => commands::health::run(args).await,
+            Command::Keygen(args) => commands::keygen::run(args),
         }
     })
 }

@@ -50,6 +50,8 @@ pub struct BackupOptions {
     pub plugin_id: Option<String>,
     /// Compression threads; 0 means one per core.
     pub threads: usize,
+    /// Signs the manifest when set; a public key is refused before anything is dumped.
+    pub signing_key: Option<crate::signing::Key>,
 }
 
 impl Default for BackupOptions {
@@ -63,6 +65,7 @@ impl Default for BackupOptions {
             labels: BTreeMap::new(),
             plugin_id: None,
             threads: 0,
+            signing_key: None,
         }
     }
 }
@@ -85,6 +88,10 @@ pub async fn backup(
     }
     for (key, value) in &options.labels {
         validate_label(key, value)?;
+    }
+    if let Some(key) = &options.signing_key {
+        // Before a dump is made for nothing.
+        key.require_private()?;
     }
     progress.phase(Phase::Connecting);
     match source {
@@ -407,8 +414,13 @@ async fn finish_backup(
         entities,
         trigger: options.trigger.clone(),
         labels: options.labels.clone(),
+        signature: None,
         extra: Default::default(),
     };
+    let mut manifest = manifest;
+    if let Some(key) = &options.signing_key {
+        key.sign(&mut manifest)?;
+    }
     store
         .put_new(&name.key(Part::Manifest), Bytes::from(manifest.to_json()))
         .await?;

@@ -87,9 +87,15 @@ pub async fn drill(
     store: &dyn Store,
     entry: &BackupEntry,
     server: &ConnectionInfo,
+    trust: &crate::signing::Trust,
     progress: Arc<dyn Progress>,
     cancel: &CancellationToken,
 ) -> Result<DrillReport> {
+    // Refused before a scratch database is made for it.
+    if let Some(refusal) = entry.refusal() {
+        return Err(refusal);
+    }
+    trust.admit(entry)?;
     let started = Instant::now();
     let drilled_at = Utc::now();
     drop_stale_scratch(server, drilled_at).await?;
@@ -106,6 +112,7 @@ pub async fn drill(
         &RestoreOptions {
             clean: false,
             safety_backup: false,
+            trust: trust.clone(),
         },
         progress.clone(),
         cancel,

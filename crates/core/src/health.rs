@@ -165,8 +165,40 @@ pub fn evaluate(
     thresholds: &HealthThresholds,
     now: DateTime<Utc>,
     store: &str,
+    trust: &crate::signing::Trust,
 ) -> HealthReport {
     let mut checks = Vec::new();
+    // With a signing key, a backup it does not accept (forged, tampered, or unsigned without
+    // allow-unsigned) cannot be restored, so it cannot satisfy the RPO either.
+    let (refused, entries): (Vec<&BackupEntry>, Vec<&BackupEntry>) = entries
+        .iter()
+        .partition(|e| e.status == BackupStatus::Complete && !trust.accepts(e));
+    match (refused.first(), &trust.key) {
+        (Some(first), _) => checks.push(check(
+            "signatures",
+            HealthStatus::Warning,
+            format!(
+                "{} backup(s) refused by the signature check, e.g. {}: they do not count for \
+                 the RPO; `backstage-backup list` says why",
+                refused.len(),
+                first.id()
+            ),
+        )),
+        (None, Some(key)) => checks.push(check(
+            "signatures",
+            HealthStatus::Ok,
+            format!("backups are checked against signing key {}", key.key_id()),
+        )),
+        (None, None) => checks.push(check(
+            "signatures",
+            HealthStatus::Ok,
+            "backups are unsigned: anyone who can write to the store could plant one; configure \
+             a signing key (--signing-key) to sign and check them"
+                .to_string(),
+        )),
+    }
+    let entries: Vec<BackupEntry> = entries.into_iter().cloned().collect();
+    let entries = entries.as_slice();
     // A backup dated in the future (a skewed clock, a forged manifest) would satisfy the RPO
     // forever: it is flagged and does not count. Nor do safety backups: a restore took them of
     // what it replaced, not of the catalog as the schedule protects it.
@@ -404,9 +436,10 @@ pub async fn health(
     store: &dyn Store,
     thresholds: &HealthThresholds,
     now: DateTime<Utc>,
+    trust: &crate::signing::Trust,
 ) -> HealthReport {
     match list_backups(store).await {
-        Ok(entries) => evaluate(&entries, thresholds, now, &store.describe()),
+        Ok(entries) => evaluate(&entries, thresholds, now, &store.describe(), trust),
         Err(err) => HealthReport {
             status: HealthStatus::Unknown,
             summary: format!("store: {err}"),
@@ -453,7 +486,13 @@ mod tests {
             problems: vec![],
             extra: Default::default(),
         });
-        let report = evaluate(&[forged, stale], &thresholds, now, "store");
+        let report = evaluate(
+            &[forged, stale],
+            &thresholds,
+            now,
+            "store",
+            &Default::default(),
+        );
         let status_of = |name: &str| {
             report
                 .checks
@@ -485,7 +524,13 @@ mod tests {
 
         // Within the allowed skew, a backup is simply new.
         let just_ahead = legacy("backstage-catalog-20261203_120200");
-        let report = evaluate(&[just_ahead], &thresholds, now, "store");
+        let report = evaluate(
+            &[just_ahead],
+            &thresholds,
+            now,
+            "store",
+            &Default::default(),
+        );
         assert!(
             report.checks.iter().all(|c| c.name != "future"),
             "{report:?}"

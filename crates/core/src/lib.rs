@@ -38,6 +38,7 @@ pub mod progress;
 pub mod read_hold;
 pub mod restore_sql;
 pub mod retention;
+pub mod signing;
 pub mod verify;
 
 #[cfg(feature = "runtime")]

@@ -89,10 +89,19 @@ impl BackupEntry {
     }
 
     /// The shape `list --json` and the JS engine show: `{id, name, status, created_at, bytes,
-    /// entities, verified_at, verified_ok, drilled_at, drilled_ok, trigger, labels, problem}`.
-    pub fn summary(&self) -> serde_json::Value {
+    /// entities, verified_at, verified_ok, drilled_at, drilled_ok, trigger, labels, problem,
+    /// signature, signature_problem}`; `signature` is `unsigned`, `signed` (no key to check it
+    /// with), `valid` or `invalid` under `trust`.
+    pub fn summary(&self, trust: &crate::signing::Trust) -> serde_json::Value {
         let manifest = self.manifest.as_ref();
+        let signature = trust.state(self);
+        let signature_problem = match &signature {
+            crate::signing::SignatureState::Invalid(why) => Some(why.clone()),
+            _ => None,
+        };
         serde_json::json!({
+            "signature": signature.as_str(),
+            "signature_problem": signature_problem,
             "id": self.id(),
             "name": self.data_key(),
             "status": self.status,

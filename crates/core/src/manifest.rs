@@ -32,6 +32,9 @@ pub struct Manifest {
     pub trigger: Trigger,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// Ed25519 signature over every other field (`signing`): present when the writer held a key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<crate::signing::ManifestSignature>,
     /// Fields written by newer minor versions, kept as they were.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -253,7 +256,7 @@ pub fn entity_count_problems(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn sample() -> Manifest {
@@ -296,6 +299,7 @@ mod tests {
                 by: None,
             },
             labels: [("backstage".to_string(), "1.45.0".to_string())].into(),
+            signature: None,
             extra: Default::default(),
         }
     }

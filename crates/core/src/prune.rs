@@ -22,6 +22,8 @@ pub struct PruneOptions {
     pub dry_run: bool,
     /// Unfinished backups younger than this may still be running; leave them.
     pub leftover_grace: Duration,
+    /// Backups it refuses are counted apart from the good ones (see `plan_listing`).
+    pub trust: crate::signing::Trust,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -64,7 +66,7 @@ async fn run(store: &dyn Store, options: &PruneOptions, now: DateTime<Utc>) -> R
     let objects = store.list().await?;
     let (holds, expired) = holds_in(objects.iter().map(|o| o.key.as_str()), now);
     let entries = list_backups_in(store, objects).await?;
-    let mut plan = plan_listing(&entries, &options.policy, now)?;
+    let mut plan = plan_listing(&entries, &options.policy, now, &options.trust)?;
     plan.spare_held(&holds, now);
     if !options.dry_run {
         for hold in &expired {

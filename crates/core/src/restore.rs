@@ -30,6 +30,8 @@ pub struct RestoreOptions {
     pub clean: bool,
     /// With `clean`, back the target up first (trigger `safety`) into the same store.
     pub safety_backup: bool,
+    /// Which backups may be restored (signatures); a private key also signs the safety backup.
+    pub trust: crate::signing::Trust,
 }
 
 impl Default for RestoreOptions {
@@ -37,6 +39,7 @@ impl Default for RestoreOptions {
         RestoreOptions {
             clean: false,
             safety_backup: true,
+            trust: Default::default(),
         }
     }
 }
@@ -131,6 +134,7 @@ pub async fn restore(
     if let Some(refusal) = entry.refusal() {
         return Err(refusal);
     }
+    options.trust.admit(entry)?;
     let started = Instant::now();
     progress.phase(Phase::Connecting);
     let expected = expectations(store, entry).await?;
@@ -226,6 +230,7 @@ async fn restore_in(
             // does not follow the default prefix still gets `backstage-catalog-…`, found by
             // `latest` and pruned with its plugin's backups.
             plugin_id: Some(entry.name.plugin_id.clone()),
+            signing_key: options.trust.key.clone().filter(|k| k.can_sign()),
             ..BackupOptions::default()
         };
         let manifest = backup(store, &source, &safety, progress.clone(), cancel)

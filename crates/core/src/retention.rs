@@ -878,10 +878,14 @@ impl ListingPlan<'_> {
 }
 
 /// Plans a prune of `entries`: only complete backups are candidates (a verified mark counts).
+/// Backups `trust` refuses (a bad signature; unsigned ones while a key is configured without
+/// allow-unsigned) are counted apart, as safety backups are: planted ones never take a real
+/// backup's place in `last N` or a daily slot, so they cannot get a real one deleted.
 pub fn plan_listing<'a>(
     entries: &'a [crate::listing::BackupEntry],
     policy: &RetentionPolicy,
     now: DateTime<Utc>,
+    trust: &crate::signing::Trust,
 ) -> Result<ListingPlan<'a>> {
     use crate::listing::BackupStatus;
     let complete: Vec<_> = entries
@@ -894,7 +898,9 @@ pub fn plan_listing<'a>(
             id: e.id(),
             // Safety backups are kept by the same rules, counted among themselves: they never
             // take the place of a real backup in `last N` or a daily slot.
-            group: if e.is_safety() {
+            group: if !trust.accepts(e) {
+                format!("{} (refused by the signature check)", e.name.plugin_id)
+            } else if e.is_safety() {
                 format!("{} (safety)", e.name.plugin_id)
             } else {
                 e.name.plugin_id.clone()

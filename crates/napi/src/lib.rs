@@ -11,13 +11,14 @@ use backstage_backup_core::backup::{backup, BackupOptions};
 use backstage_backup_core::drill::drill;
 use backstage_backup_core::duration::HumanDuration;
 use backstage_backup_core::health::{health, HealthThresholds};
-use backstage_backup_core::listing::{list_backups, BackupEntry};
+use backstage_backup_core::listing::list_backups;
 use backstage_backup_core::manifest::{Trigger, TriggerKind};
 use backstage_backup_core::progress::{Bytes, Phase, Progress};
 use backstage_backup_core::prune::{prune, PruneOptions};
 use backstage_backup_core::read_hold::hold_backup;
 use backstage_backup_core::restore::{restore, RestoreOptions};
 use backstage_backup_core::retention::RetentionPolicy;
+use backstage_backup_core::signing::Trust;
 use backstage_backup_core::source::{
     database_from_config_json, process_env, resolve_database, DumpSource,
 };
@@ -75,6 +76,7 @@ enum Op {
 
 pub struct OpTask {
     store: StoreSpec,
+    trust: Trust,
     level: u32,
     op: Op,
     cancel: CancellationToken,
@@ -150,6 +152,7 @@ impl OpTask {
                     labels,
                     plugin_id: text(options, "plugin_id").map(str::to_string),
                     threads: count(options, "threads")?.unwrap_or(0) as usize,
+                    signing_key: self.trust.key.clone(),
                 };
                 let store = self.open().await?;
                 to_value(backup(store.as_ref(), &source, &opts, progress, cancel).await?)
@@ -158,14 +161,21 @@ impl OpTask {
                 let store = self.open().await?;
                 let entries = list_backups(store.as_ref()).await?;
                 Ok(Value::Array(
-                    entries.iter().map(BackupEntry::summary).collect(),
+                    entries.iter().map(|e| e.summary(&self.trust)).collect(),
                 ))
             }
             Op::Verify(selector) => {
                 let store = self.open().await?;
                 let (entry, hold) =
                     hold_backup(store.as_ref(), selector, None, "verify", cancel).await?;
-                let report = verify_backup(store.as_ref(), &entry, progress.as_ref(), cancel).await;
+                let report = verify_backup(
+                    store.as_ref(),
+                    &entry,
+                    &self.trust,
+                    progress.as_ref(),
+                    cancel,
+                )
+                .await;
                 hold.release(store.as_ref()).await;
                 to_value(report?)
             }
@@ -189,6 +199,7 @@ impl OpTask {
                         .get("safety_backup")
                         .and_then(Value::as_bool)
                         .unwrap_or(true),
+                    trust: self.trust.clone(),
                 };
                 let report = restore(
                     store.as_ref(),
@@ -207,8 +218,15 @@ impl OpTask {
                 let store = self.open().await?;
                 let (entry, hold) =
                     hold_backup(store.as_ref(), selector, None, "drill", cancel).await?;
-                let report =
-                    drill(store.as_ref(), &entry, &server.connection, progress, cancel).await;
+                let report = drill(
+                    store.as_ref(),
+                    &entry,
+                    &server.connection,
+                    &self.trust,
+                    progress,
+                    cancel,
+                )
+                .await;
                 hold.release(store.as_ref()).await;
                 to_value(report?)
             }
@@ -228,6 +246,7 @@ impl OpTask {
                         .unwrap_or(false),
                     leftover_grace: duration(options, "grace")?
                         .unwrap_or_else(|| chrono::Duration::days(1)),
+                    trust: self.trust.clone(),
                 };
                 let store = self.open().await?;
                 to_value(prune(store.as_ref(), &opts, chrono::Utc::now()).await?)
@@ -243,7 +262,7 @@ impl OpTask {
                     ..defaults
                 };
                 let store = self.open().await?;
-                to_value(health(store.as_ref(), &thresholds, chrono::Utc::now()).await)
+                to_value(health(store.as_ref(), &thresholds, chrono::Utc::now(), &self.trust).await)
             }
         }
     }
@@ -279,6 +298,7 @@ pub use reader::NativeReader;
 pub struct NativeEngine {
     store: StoreSpec,
     level: u32,
+    trust: Trust,
 }
 
 /// Where the store is, and the S3 credentials to use instead of the AWS chain, if given.
@@ -294,6 +314,29 @@ impl StoreSpec {
     }
 }
 
+/// The signing settings, JSON `{key?: PEM text, allow_unsigned?: bool}`; a bad key is named,
+/// never echoed, and fails with the core's code as the reason's prefix.
+fn trust_from(signing: Option<String>) -> napi::Result<Trust> {
+    let Some(text) = signing else {
+        return Ok(Trust::default());
+    };
+    let value: Value = serde_json::from_str(&text).map_err(|_| {
+        napi::Error::from_reason(
+            "E_INVALID: signing must be {key?: PEM text, allowUnsigned?: boolean}",
+        )
+    })?;
+    let key = value
+        .get("key")
+        .and_then(Value::as_str)
+        .filter(|k| !k.trim().is_empty());
+    let allow_unsigned = value
+        .get("allow_unsigned")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    Trust::from_pem(key, "signing.key", allow_unsigned)
+        .map_err(|e| napi::Error::from_reason(format!("{}: {}", e.kind().code(), e.message())))
+}
+
 fn parse(json_text: Option<String>) -> napi::Result<Value> {
     match json_text {
         None => Ok(json!({})),
@@ -305,7 +348,12 @@ fn parse(json_text: Option<String>) -> napi::Result<Value> {
 #[napi]
 impl NativeEngine {
     #[napi(constructor)]
-    pub fn new(store: String, level: u32, s3_credentials: Option<String>) -> napi::Result<Self> {
+    pub fn new(
+        store: String,
+        level: u32,
+        s3_credentials: Option<String>,
+        signing: Option<String>,
+    ) -> napi::Result<Self> {
         // The secret never reaches an error message: only the shape is named.
         let credentials = s3_credentials
             .map(|json| {
@@ -322,6 +370,7 @@ impl NativeEngine {
                 credentials,
             },
             level,
+            trust: trust_from(signing)?,
         })
     }
 
@@ -339,6 +388,7 @@ impl NativeEngine {
         AsyncTask::with_optional_signal(
             OpTask {
                 store: self.store.clone(),
+                trust: self.trust.clone(),
                 level: self.level,
                 op,
                 cancel,
@@ -408,7 +458,7 @@ impl NativeEngine {
     /// A reader of one backup's stored `.sql.gz` (`latest` or an id), pulled chunk by chunk.
     #[napi]
     pub fn reader(&self, selector: String) -> NativeReader {
-        NativeReader::new(self.store.clone(), selector)
+        NativeReader::new(self.store.clone(), self.trust.clone(), selector)
     }
 
     /// Health report; options JSON: max_age, verify_max_age, drill_max_age.

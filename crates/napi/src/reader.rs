@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use backstage_backup_core::read_hold::{hold_backup, Hold};
+use backstage_backup_core::signing::Trust;
 use backstage_backup_core::store::{ObjectReader, Store};
 use backstage_backup_core::{CancellationToken, Error, Result};
 use napi::bindgen_prelude::{AsyncTask, Buffer};
@@ -39,14 +40,16 @@ impl Drop for Opened {
 #[napi]
 pub struct NativeReader {
     store: StoreSpec,
+    trust: Trust,
     selector: String,
     state: Arc<Mutex<Option<Opened>>>,
 }
 
 impl NativeReader {
-    pub(crate) fn new(store: StoreSpec, selector: String) -> Self {
+    pub(crate) fn new(store: StoreSpec, trust: Trust, selector: String) -> Self {
         NativeReader {
             store,
+            trust,
             selector,
             state: Arc::new(Mutex::new(None)),
         }
@@ -55,6 +58,7 @@ impl NativeReader {
 
 pub struct OpenTask {
     store: StoreSpec,
+    trust: Trust,
     selector: String,
     state: Arc<Mutex<Option<Opened>>>,
 }
@@ -70,6 +74,11 @@ impl OpenTask {
             &CancellationToken::new(),
         )
         .await?;
+        // A download is a restore by hand: the same signatures are required.
+        if let Err(err) = self.trust.admit(&entry) {
+            hold.release(store.as_ref()).await;
+            return Err(err);
+        }
         let key = entry.data_key();
         let (reader, bytes) = match store.get(&key).await {
             Ok(opened) => opened,
@@ -85,7 +94,7 @@ impl OpenTask {
             hold: Some(hold),
         });
         Ok(
-            json!({"id": entry.id(), "file_name": key.rsplit('/').next().unwrap_or(&key), "bytes": bytes, "summary": entry.summary()}),
+            json!({"id": entry.id(), "file_name": key.rsplit('/').next().unwrap_or(&key), "bytes": bytes, "summary": entry.summary(&self.trust)}),
         )
     }
 }
@@ -179,6 +188,7 @@ impl NativeReader {
     pub fn open(&self) -> AsyncTask<OpenTask> {
         AsyncTask::new(OpenTask {
             store: self.store.clone(),
+            trust: self.trust.clone(),
             selector: self.selector.clone(),
             state: self.state.clone(),
         })

@@ -46,6 +46,55 @@ pub(crate) fn time(ms: f64) -> Result<DateTime<Utc>, JsValue> {
         .ok_or_else(|| coded(Error::invalid("time out of range")))
 }
 
+/// The signing trust the JS glue carries: `{key?: PEM text, allow_unsigned?: bool}`; the key's
+/// text is never echoed in an error.
+#[derive(serde::Deserialize, Default)]
+struct TrustInput {
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    allow_unsigned: bool,
+}
+
+pub(crate) fn trust_from(value: JsValue) -> Result<backstage_backup_core::signing::Trust, JsValue> {
+    let input: TrustInput = if value.is_undefined() || value.is_null() {
+        TrustInput::default()
+    } else {
+        serde_wasm_bindgen::from_value(value).map_err(|_| {
+            coded(Error::invalid(
+                "signing must be {key?: PEM text, keyFile?: path, allowUnsigned?: boolean}",
+            ))
+        })?
+    };
+    backstage_backup_core::signing::Trust::from_pem(
+        input.key.as_deref().filter(|k| !k.trim().is_empty()),
+        "signing.key",
+        input.allow_unsigned,
+    )
+    .map_err(coded)
+}
+
+/// Checks the signing settings once, when the engine is made: `{key_id, can_sign}` or null.
+#[wasm_bindgen(js_name = checkTrust)]
+pub fn check_trust(trust: JsValue) -> Result<JsValue, JsValue> {
+    let trust = trust_from(trust)?;
+    to_js(
+        &trust
+            .key
+            .as_ref()
+            .map(|k| serde_json::json!({"key_id": k.key_id(), "can_sign": k.can_sign()})),
+    )
+}
+
+/// Throws when the configured key cannot sign (a public key), before a backup dumps for nothing.
+#[wasm_bindgen(js_name = requireSigningKey)]
+pub fn require_signing_key(trust: JsValue) -> Result<(), JsValue> {
+    match trust_from(trust)?.key {
+        Some(key) => key.require_private().map(|_| ()).map_err(coded),
+        None => Ok(()),
+    }
+}
+
 /// The tool version written into manifests: the same workspace version as the native engine.
 #[wasm_bindgen(js_name = toolVersion)]
 pub fn tool_version() -> String {

@@ -237,12 +237,27 @@ pub fn refuse_unusable(entry: JsValue) -> Result<(), JsValue> {
     }
 }
 
+/// Throws why `entry` may not be used under the configured signing trust (`{key, allow_unsigned}`),
+/// as the native engine's `Trust::admit`.
+#[wasm_bindgen(js_name = admitSignature)]
+pub fn admit_signature(entry: JsValue, trust: JsValue) -> Result<(), JsValue> {
+    let trust = crate::trust_from(trust)?;
+    let entry: Entry = from_js(entry, "entry")?;
+    trust.admit(&entry.to_core()?).map(|_| ()).map_err(coded)
+}
+
 /// The `list` shape: `{id, name, status, created_at, bytes, entities, verified_at, verified_ok,
-/// drilled_at, drilled_ok, trigger, labels, problem}` per backup.
+/// drilled_at, drilled_ok, trigger, labels, problem, signature, signature_problem}` per backup.
 #[wasm_bindgen]
-pub fn summaries(entries: JsValue) -> Result<JsValue, JsValue> {
+pub fn summaries(entries: JsValue, trust: JsValue) -> Result<JsValue, JsValue> {
+    let trust = crate::trust_from(trust)?;
     let entries = entries_from(entries)?;
-    to_js(&entries.iter().map(BackupEntry::summary).collect::<Vec<_>>())
+    to_js(
+        &entries
+            .iter()
+            .map(|e| e.summary(&trust))
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// The backup `selector` names (`latest` or an id), as `core::listing::find_backup_for`:

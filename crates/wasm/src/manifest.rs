@@ -55,11 +55,22 @@ struct ManifestInput {
     labels: BTreeMap<String, String>,
 }
 
-/// Builds manifest v1; returns `{manifest, text}` (text as written to the store).
-#[wasm_bindgen(js_name = buildManifest)]
-pub fn build_manifest(input: JsValue) -> Result<JsValue, JsValue> {
+/// Builds manifest v1, signed with the trust's private key when it has one; returns
+/// `{manifest, text}` (text as written to the store).
+#[wasm_bindgen(js_name = buildSignedManifest)]
+pub fn build_signed_manifest(input: JsValue, trust: JsValue) -> Result<JsValue, JsValue> {
+    let trust = crate::trust_from(trust)?;
+    let mut manifest = manifest_from(input)?;
+    if let Some(key) = trust.key.as_ref() {
+        key.sign(&mut manifest).map_err(coded)?;
+    }
+    let text = String::from_utf8(manifest.to_json()).expect("JSON is UTF-8");
+    to_js(&serde_json::json!({"manifest": manifest, "text": text}))
+}
+
+fn manifest_from(input: JsValue) -> Result<Manifest, JsValue> {
     let input: ManifestInput = from_js(input, "manifest fields")?;
-    let manifest = Manifest {
+    Ok(Manifest {
         format: FORMAT_V1.to_string(),
         id: input.id,
         name: input.name,
@@ -77,10 +88,9 @@ pub fn build_manifest(input: JsValue) -> Result<JsValue, JsValue> {
         entities: input.entities,
         trigger: input.trigger,
         labels: input.labels,
+        signature: None,
         extra: Default::default(),
-    };
-    let text = String::from_utf8(manifest.to_json()).expect("JSON is UTF-8");
-    to_js(&serde_json::json!({"manifest": manifest, "text": text}))
+    })
 }
 
 /// Parses a stored manifest, refusing newer major formats and other tools' JSON.

@@ -41,7 +41,9 @@ pub fn prune_plan(
     policy: JsValue,
     now_ms: f64,
     store_keys: Option<Vec<String>>,
+    trust: JsValue,
 ) -> Result<JsValue, JsValue> {
+    let trust = crate::trust_from(trust)?;
     let p: PolicyJs = from_js(policy, "prune options")?;
     let policy = RetentionPolicy {
         keep_last: count(p.keep_last, "keep_last")?,
@@ -57,7 +59,7 @@ pub fn prune_plan(
     };
     let entries = entries_from(entries)?;
     let now = time(now_ms)?;
-    let mut plan = plan_listing(&entries, &policy, now).map_err(coded)?;
+    let mut plan = plan_listing(&entries, &policy, now, &trust).map_err(coded)?;
     let keys = store_keys.unwrap_or_default();
     let (holds, expired) = holds_in(keys.iter().map(String::as_str), now);
     plan.spare_held(&holds, now);
@@ -129,10 +131,18 @@ pub fn evaluate_health(
     options: JsValue,
     now_ms: f64,
     store: &str,
+    trust: JsValue,
 ) -> Result<JsValue, JsValue> {
     let thresholds = thresholds(options)?;
+    let trust = crate::trust_from(trust)?;
     let entries = entries_from(entries)?;
-    to_js(&evaluate(&entries, &thresholds, time(now_ms)?, store))
+    to_js(&evaluate(
+        &entries,
+        &thresholds,
+        time(now_ms)?,
+        store,
+        &trust,
+    ))
 }
 
 /// The report for a store that could not be read: UNKNOWN, as the native engine says it.

@@ -50,6 +50,7 @@ async fn execute(args: BackupArgs, cancel: &CancellationToken) -> Result<()> {
         labels: parse_labels(&args.labels)?,
         plugin_id: args.plugin_id.clone(),
         threads: args.threads as usize,
+        signing_key: super::sign_key(&args.signing)?,
     };
     let store = super::open_store(&args.store).await?;
     let progress = Arc::new(TerminalProgress::new(args.output.json));
@@ -96,6 +97,10 @@ fn summary(manifest: &Manifest, store: &str, seconds: f64) -> String {
     }
     if let Some(migration) = &db.latest_migration {
         out.push_str(&format!("  schema    {migration}\n"));
+    }
+    match &manifest.signature {
+        Some(signature) => out.push_str(&format!("  signed    key {}\n", signature.key_id)),
+        None => out.push_str("  signed    no (--signing-key signs backups)\n"),
     }
     out
 }

@@ -42,12 +42,14 @@ fn describe(report: &DrillReport) -> String {
 
 async fn execute(args: &DrillArgs, cancel: &CancellationToken) -> Result<DrillReport> {
     let server = crate::database::resolve(&args.database)?.connection;
+    let trust = super::trust(&args.trust)?;
     let located = super::locate(&args.backup, &args.store, None, "drill", cancel).await?;
     let progress = Arc::new(TerminalProgress::new(args.output.json));
     let result = drill(
         located.store.as_ref(),
         &located.entry,
         &server,
+        &trust,
         progress.clone(),
         cancel,
     )

@@ -60,6 +60,7 @@ async fn execute(args: &HealthArgs) -> Result<HealthReport> {
         drill_max_age: parse(&args.drill_max_age)?,
         ..HealthThresholds::default()
     };
+    let trust = super::trust(&args.trust)?;
     let store = super::open_existing_store(&args.store).await?;
-    Ok(health(store.as_ref(), &thresholds, Utc::now()).await)
+    Ok(health(store.as_ref(), &thresholds, Utc::now(), &trust).await)
 }

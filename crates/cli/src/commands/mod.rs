@@ -1,6 +1,7 @@
 pub mod backup;
 pub mod drill;
 pub mod health;
+pub mod keygen;
 pub mod list;
 pub mod prune;
 pub mod restore;
@@ -10,8 +11,28 @@ use std::sync::Arc;
 
 use backstage_backup_core::store::{self, Store, StoreLocation};
 
-use crate::args::StoreArgs;
+use crate::args::{SignArgs, StoreArgs, TrustArgs};
+use backstage_backup_core::signing::{key_from_setting, Key, Trust};
 use backstage_backup_core::Result;
+
+/// The key `--signing-key` (or BACKSTAGE_BACKUP_SIGNING_KEY) names, when one is given.
+fn signing_key(setting: Option<&str>) -> Result<Option<Key>> {
+    setting
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| key_from_setting(s, "--signing-key (BACKSTAGE_BACKUP_SIGNING_KEY)"))
+        .transpose()
+}
+
+pub fn sign_key(args: &SignArgs) -> Result<Option<Key>> {
+    signing_key(args.signing_key.as_deref())
+}
+
+pub fn trust(args: &TrustArgs) -> Result<Trust> {
+    Ok(Trust::new(
+        signing_key(args.signing_key.as_deref())?,
+        args.allow_unsigned,
+    ))
+}
 
 pub async fn open_store(args: &StoreArgs) -> Result<Arc<dyn Store>> {
     let location = StoreLocation::parse(&args.store)?;

@@ -72,11 +72,13 @@ async fn execute(args: &PruneArgs) -> Result<PruneReport> {
     };
     policy.validate()?;
     let grace: HumanDuration = args.grace.parse()?;
+    let trust = super::trust(&args.trust)?;
     let store = super::open_existing_store(&args.store).await?;
     let options = PruneOptions {
         policy,
         dry_run: args.dry_run,
         leftover_grace: grace.0,
+        trust,
     };
     prune(store.as_ref(), &options, Utc::now()).await
 }

@@ -101,6 +101,7 @@ async fn confirm_and_restore(
     let options = RestoreOptions {
         clean: args.clean,
         safety_backup: !args.no_safety_backup,
+        trust: super::trust(&args.trust)?,
     };
     let result = restore(
         store.as_ref(),

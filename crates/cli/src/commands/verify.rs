@@ -49,11 +49,13 @@ fn describe(report: &VerifyReport) -> String {
 
 /// `backup` names a backup in the store, or a .sql.gz file anywhere on disk.
 async fn execute(args: &VerifyArgs, cancel: &CancellationToken) -> Result<VerifyReport> {
+    let trust = super::trust(&args.trust)?;
     let progress = Arc::new(TerminalProgress::new(args.output.json));
     let located = super::locate(&args.backup, &args.store, None, "verify", cancel).await?;
     let result = verify_backup(
         located.store.as_ref(),
         &located.entry,
+        &trust,
         progress.as_ref(),
         cancel,
     )

@@ -191,6 +191,12 @@ fn overlay(mut conn: ConnectionInfo, map: &Value) -> Result<ConnectionInfo> {
 }
 
 fn read_capped(path: &Path) -> std::io::Result<String> {
+    read_text_capped(path, MAX_CONFIG_BYTES)
+}
+
+/// Reads a small text file whole, refusing anything but a regular file and anything over `max`
+/// bytes whatever its metadata says (/proc files say 0).
+pub(crate) fn read_text_capped(path: &Path, max: u64) -> std::io::Result<String> {
     use std::io::Read;
     let mut bytes = Vec::new();
     // A FIFO would block the open itself; a directory or device is not a config file.
@@ -198,12 +204,16 @@ fn read_capped(path: &Path) -> std::io::Result<String> {
         return Err(std::io::Error::other("not a regular file"));
     }
     std::fs::File::open(path)?
-        .take(MAX_CONFIG_BYTES + 1)
+        .take(max + 1)
         .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+    if bytes.len() as u64 > max {
+        let limit = if max >= 1 << 20 {
+            format!("{} MiB", max >> 20)
+        } else {
+            format!("{} KiB", max >> 10)
+        };
         return Err(std::io::Error::other(format!(
-            "over {} MiB; is it the right file?",
-            MAX_CONFIG_BYTES >> 20
+            "over {limit}; is it the right file?"
         )));
     }
     String::from_utf8(bytes).map_err(|_| std::io::Error::other("not UTF-8 text"))

@@ -100,12 +100,14 @@ pub async fn check_object(
 pub async fn verify_backup(
     store: &dyn Store,
     entry: &BackupEntry,
+    trust: &crate::signing::Trust,
     progress: &(dyn Progress + 'static),
     cancel: &CancellationToken,
 ) -> Result<VerifyReport> {
     if let Some(refusal) = entry.refusal() {
         return Err(refusal);
     }
+    trust.admit(entry)?;
     let started = Instant::now();
     let verified_at = Utc::now();
     progress.phase(Phase::Verifying);
