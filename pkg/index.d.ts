@@ -136,6 +136,8 @@ export interface Manifest {
   entities?: Record<string, number>;
   trigger: { kind: 'scheduled' | 'manual' | 'pre-upgrade' | 'safety'; by?: string };
   labels?: Record<string, string>;
+  /** Present when the backup was signed: Ed25519 over every other field. */
+  signature?: { algorithm: 'ed25519'; keyId: string; value: string };
   [extra: string]: unknown;
 }
 
@@ -153,6 +155,12 @@ export interface BackupSummary {
   trigger: string | null;
   labels: Record<string, string>;
   problem: string | null;
+  /**
+   * `valid`: signed by the configured key; `invalid`: it is not (the backup is refused, see
+   * `signatureProblem`); `signed`: signed, and no key is configured to check it; `unsigned`.
+   */
+  signature: 'unsigned' | 'signed' | 'valid' | 'invalid';
+  signatureProblem: string | null;
 }
 
 export interface VerifyReport {
@@ -233,6 +241,13 @@ export interface EngineOptions {
    * instance role), e.g. from Backstage's config. Never logged or echoed in errors.
    */
   s3Credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /**
+   * Signed backups: an Ed25519 key in PEM form, as text (`key`) or a file (`keyFile`). A private
+   * key signs every backup and checks what is read; a public key only checks. With a key,
+   * verify, restore, drill and openRead refuse a backup it did not sign (E_INTEGRITY), and an
+   * unsigned one unless `allowUnsigned`. Never logged or echoed in errors.
+   */
+  signing?: { key?: string; keyFile?: string; allowUnsigned?: boolean };
 }
 
 /**

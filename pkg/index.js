@@ -86,9 +86,13 @@ function progress(onProgress, parse) {
 
 /** The native addon behind the common calling convention: snake_case options in, camelCase out. */
 class NativeBackend {
-  constructor(binding, store, level, s3Credentials) {
+  constructor(binding, store, level, s3Credentials, signing) {
     const credentials = s3Credentials && JSON.stringify(snake(s3Credentials));
-    this.engine = new binding.NativeEngine(store, level, credentials);
+    try {
+      this.engine = new binding.NativeEngine(store, level, credentials, signing && JSON.stringify(signing));
+    } catch (err) {
+      throw nativeChunkError(err);
+    }
   }
   run(method, args, onProgress, signal) {
     const json = args.map(a => (a !== null && typeof a === 'object' ? JSON.stringify(a) : a));
@@ -128,8 +132,8 @@ NativeBackend.prototype.openRead = async function openRead(selector) {
 };
 
 class WasmBackend {
-  constructor(binding, store, level, s3Credentials) {
-    this.engine = new binding.WasmEngine(store, level, s3Credentials);
+  constructor(binding, store, level, s3Credentials, signing) {
+    this.engine = new binding.WasmEngine(store, level, s3Credentials, signing);
   }
   run(method, args, onProgress, signal) {
     const withProgress = method === 'backup' || method === 'verify' || method === 'restore';
@@ -158,25 +162,72 @@ function checkCredentials(credentials) {
   }
 }
 
+// A PEM key is well under 1 KiB: a larger "key file" is the wrong file, never read whole.
+const MAX_KEY_BYTES = 16 * 1024;
+
+/** Reads a key file: regular files only, capped whatever its size says; never echoes it. */
+function readKeyFile(file) {
+  const fs = require('node:fs');
+  let fd;
+  try {
+    if (!fs.statSync(file).isFile()) throw new Error('not a regular file');
+    fd = fs.openSync(file, 'r');
+    const buffer = Buffer.alloc(MAX_KEY_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const n = fs.readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > MAX_KEY_BYTES) throw new Error(`over ${MAX_KEY_BYTES >> 10} KiB; is it the right file?`);
+    }
+    return buffer.subarray(0, length).toString('utf8');
+  } catch (err) {
+    const why = err.code === 'ENOENT' ? 'it does not exist' : err.code === 'EACCES' ? 'permission denied' : err.message;
+    throw new BackupError('E_INVALID', `cannot read the signing key file ${file}: ${why}; give the path of an Ed25519 PEM key (\`backstage-backup keygen\` makes one)`);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** `{key?, keyFile?, allowUnsigned?}` as the engines take it: `{key: PEM text, allow_unsigned}`. */
+function signingSettings(signing) {
+  if (signing === undefined || signing === null) return undefined;
+  const ok =
+    typeof signing === 'object' &&
+    Object.keys(signing).every(k => ['key', 'keyFile', 'allowUnsigned'].includes(k)) &&
+    (signing.key === undefined || typeof signing.key === 'string') &&
+    (signing.keyFile === undefined || typeof signing.keyFile === 'string') &&
+    (signing.allowUnsigned === undefined || typeof signing.allowUnsigned === 'boolean') &&
+    !(signing.key && signing.keyFile);
+  if (!ok) {
+    throw new BackupError('E_INVALID', 'signing must be {key?: PEM text, keyFile?: path, allowUnsigned?: boolean}, with key or keyFile, not both');
+  }
+  const key = signing.keyFile ? readKeyFile(signing.keyFile) : signing.key;
+  return { key: key || undefined, allow_unsigned: Boolean(signing.allowUnsigned) };
+}
+
 class Engine {
   /**
    * @param {{store?: string, compressionLevel?: number, engine?: 'native' | 'wasm',
-   *   s3Credentials?: {accessKeyId: string, secretAccessKey: string, sessionToken?: string}}} [opts]
+   *   s3Credentials?: {accessKeyId: string, secretAccessKey: string, sessionToken?: string},
+   *   signing?: {key?: string, keyFile?: string, allowUnsigned?: boolean}}} [opts]
    */
   constructor({
     store = process.env.BACKSTAGE_BACKUP_STORE || './backups',
     compressionLevel = 6,
     engine = process.env.BACKSTAGE_BACKUP_ENGINE || undefined,
     s3Credentials = undefined,
+    signing = undefined,
   } = {}) {
     if (!Number.isInteger(compressionLevel) || compressionLevel < 1 || compressionLevel > 9) {
       throw new BackupError('E_INVALID', 'compressionLevel must be a whole number from 1 to 9');
     }
     checkCredentials(s3Credentials);
+    const trust = signingSettings(signing);
     this.kind = choose(engine);
     this.store = store;
     const Backend = this.kind === 'native' ? NativeBackend : WasmBackend;
-    Object.defineProperty(this, 'backend', { value: new Backend(load(this.kind).binding, store, compressionLevel, s3Credentials) });
+    Object.defineProperty(this, 'backend', { value: new Backend(load(this.kind).binding, store, compressionLevel, s3Credentials, trust) });
   }
 
   backup({ onProgress, signal, ...opts } = {}) {

@@ -108,12 +108,16 @@ async function startS3() {
   };
 }
 
+/** Asserts `promise` rejects with a BackupError of `code`; returns that error. */
 async function expectCode(promise, code) {
+  let caught;
   await assert.rejects(promise, err => {
     assert.ok(err instanceof BackupError, `${err}`);
     assert.equal(err.code, code, err.message);
+    caught = err;
     return true;
   });
+  return caught;
 }
 
 /** Holds `name`'s backup advisory lock (as a running backup would) until `release()`. */

@@ -230,7 +230,8 @@ async function writeBackup(store, dump, database_, entities, options, progress, 
     written.push(keys.data);
     await store.putNew(keys.sidecar, Buffer.from(core.sidecarText(digests.compressed.sha256, keys.data)));
     written.push(keys.sidecar);
-    const { manifest, text } = core.buildManifest({
+    // Signed with the engine's private key when it has one (options.trust).
+    const { manifest, text } = core.buildSignedManifest({
       id: name.id,
       name: keys.data,
       database: database_,
@@ -242,7 +243,7 @@ async function writeBackup(store, dump, database_, entities, options, progress, 
       entities,
       trigger: options.trigger,
       labels: options.labels ?? {},
-    });
+    }, options.trust);
     await store.putNew(keys.manifest, Buffer.from(text));
     written.push(keys.manifest);
     // A leftover marker beside a manifest is harmless: the manifest decides.
@@ -298,7 +299,8 @@ async function backupDatabase(store, conn, pluginId, options, progress, signal) 
 }
 
 /** `engine.backup(options)`: resolves the database, checks the options, backs up. */
-async function backup(store, opts, defaultLevel, progress, signal) {
+async function backup(store, opts, defaultLevel, progress, signal, trust) {
+  core.requireSigningKey(trust);
   const level = opts.level ?? defaultLevel;
   if (!Number.isInteger(level) || level < 0 || level > 9) {
     throw new BackupError('E_INVALID', `compression level ${level} is out of range: use 1 (fastest) to 9 (smallest)`);
@@ -310,7 +312,7 @@ async function backup(store, opts, defaultLevel, progress, signal) {
     throw new BackupError('E_INVALID', `threads must be a whole number from 0 (one per core) to 64, not ${threads}`);
   }
   const trigger = core.checkBackupOptions(opts.trigger ?? undefined, opts.by ?? undefined, opts.labels, pluginId);
-  return backupDatabase(store, conn, pluginId, { level, threads, trigger, labels: opts.labels }, progress, signal);
+  return backupDatabase(store, conn, pluginId, { level, threads, trigger, labels: opts.labels, trust }, progress, signal);
 }
 
 module.exports = { backup, backupDatabase };

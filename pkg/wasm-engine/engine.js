@@ -48,27 +48,32 @@ async function run(signal, op) {
 }
 
 class WasmEngine {
-  /** `s3Credentials` ({accessKeyId, secretAccessKey, sessionToken?}) replace the AWS chain. */
-  constructor(store, level, s3Credentials) {
+  /**
+   * `s3Credentials` ({accessKeyId, secretAccessKey, sessionToken?}) replace the AWS chain;
+   * `signing` ({key?: PEM text, allow_unsigned?}) signs backups and checks what is read.
+   */
+  constructor(store, level, s3Credentials, signing) {
     core.warmUp();
+    core.checkTrust(signing);
     this.storeUrl = store;
     this.level = level;
-    // Not enumerable: a logged engine never shows the secret.
+    // Not enumerable: a logged engine never shows a secret.
     Object.defineProperty(this, 's3Credentials', { value: s3Credentials });
+    Object.defineProperty(this, 'trust', { value: signing });
   }
 
   backup(opts, onProgress, signal) {
-    return run(signal, () => backup(openStore(this.storeUrl, this.s3Credentials), opts, this.level, reporter(onProgress), signal));
+    return run(signal, () => backup(openStore(this.storeUrl, this.s3Credentials), opts, this.level, reporter(onProgress), signal, this.trust));
   }
 
   list() {
-    return run(undefined, async () => core.summaries(await listEntries(openStore(this.storeUrl, this.s3Credentials))));
+    return run(undefined, async () => core.summaries(await listEntries(openStore(this.storeUrl, this.s3Credentials)), this.trust));
   }
 
   verify(selector, onProgress, signal) {
     return run(signal, async () => {
       const store = openStore(this.storeUrl, this.s3Credentials);
-      return whileHeld(store, selector, undefined, 'verify', signal, entry => verify(store, entry, reporter(onProgress), signal));
+      return whileHeld(store, selector, undefined, 'verify', signal, entry => verify(store, entry, reporter(onProgress), signal, this.trust));
     });
   }
 
@@ -76,7 +81,7 @@ class WasmEngine {
     return run(signal, async () => {
       const { conn, pluginId } = pg.resolveDatabase(opts);
       const store = openStore(this.storeUrl, this.s3Credentials);
-      const options = { clean: Boolean(opts.clean), safetyBackup: opts.safety_backup ?? true };
+      const options = { clean: Boolean(opts.clean), safetyBackup: opts.safety_backup ?? true, trust: this.trust };
       return whileHeld(store, selector, pluginId, 'restore', signal, entry =>
         restore(store, entry, conn, options, SAFETY_LEVEL, reporter(onProgress), signal),
       );
@@ -88,7 +93,7 @@ class WasmEngine {
       const { conn } = pg.resolveDatabase(opts);
       const store = openStore(this.storeUrl, this.s3Credentials);
       return whileHeld(store, selector, undefined, 'drill', signal, entry =>
-        drill(store, entry, conn, SAFETY_LEVEL, reporter(undefined), signal),
+        drill(store, entry, conn, SAFETY_LEVEL, reporter(undefined), signal, this.trust),
       );
     });
   }
@@ -100,6 +105,8 @@ class WasmEngine {
       const { entry, release } = await holdBackup(store, selector, undefined, 'download', undefined);
       let opened;
       try {
+        // A download is a restore by hand: the same signatures are required.
+        core.admitSignature(entry, this.trust);
         opened = await store.get(entry.keys.data);
       } catch (err) {
         await release();
@@ -123,16 +130,16 @@ class WasmEngine {
         // The store promised more bytes than it gave: the object changed or broke.
         if (seen < size) throw new BackupError('E_INTEGRITY', `the stored object ended ${size - seen} bytes early`);
       }
-      return { id: entry.id, file_name: entry.keys.data, bytes: size, summary: core.summaries([entry])[0], chunks: chunks() };
+      return { id: entry.id, file_name: entry.keys.data, bytes: size, summary: core.summaries([entry], this.trust)[0], chunks: chunks() };
     });
   }
 
   prune(opts) {
-    return run(undefined, () => prune(openStore(this.storeUrl, this.s3Credentials), opts));
+    return run(undefined, () => prune(openStore(this.storeUrl, this.s3Credentials), opts, this.trust));
   }
 
   health(opts) {
-    return run(undefined, () => health(openStore(this.storeUrl, this.s3Credentials), opts));
+    return run(undefined, () => health(openStore(this.storeUrl, this.s3Credentials), opts, this.trust));
   }
 }
 

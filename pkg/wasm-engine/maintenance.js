@@ -42,7 +42,7 @@ async function acquireLock(store, purpose) {
   throw new BackupError('E_LOCKED', `could not take the lock on ${store.describe()}: another process keeps taking it`);
 }
 
-async function prune(store, opts) {
+async function prune(store, opts, trust) {
   const now = Date.now();
   const policy = {
     keep_last: opts.keep_last ?? undefined,
@@ -60,7 +60,7 @@ async function prune(store, opts) {
     // Listed after the lock is taken: a reader whose hold is not here waits for this prune.
     // One LIST for holds and backups.
     const objects = await store.list();
-    const plan = core.prunePlan(await listEntries(store, objects), policy, now, objects.map(o => o.key));
+    const plan = core.prunePlan(await listEntries(store, objects), policy, now, objects.map(o => o.key), trust);
     if (!dryRun) {
       // Manifest first: from then on a half-deleted backup lists as incomplete, never as good.
       for (const backup of plan.delete) for (const key of backup.keys) await store.delete(key);
@@ -80,7 +80,7 @@ async function prune(store, opts) {
   }
 }
 
-async function health(store, opts) {
+async function health(store, opts, trust) {
   const options = { max_age: opts.max_age, verify_max_age: opts.verify_max_age, drill_max_age: opts.drill_max_age };
   core.checkHealthOptions(options);
   const now = Date.now();
@@ -91,7 +91,7 @@ async function health(store, opts) {
     // An unreachable store is UNKNOWN, not an error: health is for monitors.
     return core.unreadableHealth(err.message, options, now, store.describe());
   }
-  return core.evaluateHealth(entries, options, now, store.describe());
+  return core.evaluateHealth(entries, options, now, store.describe(), trust);
 }
 
 module.exports = { prune, health };

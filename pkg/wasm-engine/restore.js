@@ -156,8 +156,9 @@ async function load(store, entry, target, tools, schemas, lz4Toast, expected, pr
 }
 
 /** Restores `entry` into `target` (a connection); resolves to the restore report. */
-async function restore(store, entry, target, { clean = false, safetyBackup = true }, level, progress, signal) {
+async function restore(store, entry, target, { clean = false, safetyBackup = true, trust }, level, progress, signal) {
   core.refuseUnusable(entry);
+  core.admitSignature(entry, trust);
   const started = Date.now();
   checkAborted(signal);
   progress.phase('connecting');
@@ -165,7 +166,7 @@ async function restore(store, entry, target, { clean = false, safetyBackup = tru
   const createdDatabase = await ensureDatabase(target);
   let safety = null;
   try {
-    return await restoreIn(store, entry, target, clean, safetyBackup, level, expected, createdDatabase, started, id => (safety = id), progress, signal);
+    return await restoreIn(store, entry, target, clean, safetyBackup, level, trust, expected, createdDatabase, started, id => (safety = id), progress, signal);
   } catch (err) {
     let message = err.message;
     // A database this restore created holds nothing of anyone's: it goes, so "unchanged" holds.
@@ -180,7 +181,7 @@ async function restore(store, entry, target, { clean = false, safetyBackup = tru
   }
 }
 
-async function restoreIn(store, entry, target, clean, safetyBackup, level, expected, createdDatabase, started, tookSafety, progress, signal) {
+async function restoreIn(store, entry, target, clean, safetyBackup, level, trust, expected, createdDatabase, started, tookSafety, progress, signal) {
   const session = await pg.connect(target);
   try {
     const occupied = Number(
@@ -204,7 +205,9 @@ async function restoreIn(store, entry, target, clean, safetyBackup, level, expec
       try {
         // Named after the backup it is replaced by, as the native engine does: `latest` finds it
         // and prune keeps it with its plugin's backups whatever the target database is called.
-        const manifest = await backupDatabase(store, target, entry.plugin_id, { level, trigger, labels: {} }, progress, signal);
+        // Signed when the engine holds the private key; a public key only checks.
+        const signer = core.checkTrust(trust)?.can_sign ? trust : undefined;
+        const manifest = await backupDatabase(store, target, entry.plugin_id, { level, trigger, labels: {}, trust: signer }, progress, signal);
         safety = manifest.id;
         tookSafety(safety);
       } catch (err) {
@@ -295,13 +298,16 @@ async function dropStaleScratch(server, now) {
 }
 
 /** Restores into a scratch database, compares entity counts, records the outcome, drops it. */
-async function drill(store, entry, server, level, progress, signal) {
+async function drill(store, entry, server, level, progress, signal, trust) {
+  // Refused before a scratch database is made for it.
+  core.refuseUnusable(entry);
+  core.admitSignature(entry, trust);
   const started = Date.now();
   await dropStaleScratch(server, started);
   const nonce = String((process.hrtime.bigint() ^ BigInt(process.pid)) % 1000000n).padStart(6, '0');
   const scratch = `${SCRATCH_PREFIX}${stamp(new Date(started))}_${nonce}`;
   const target = { ...pg.withDatabase(server, scratch), schema: entry.manifest?.database?.schema };
-  const restored = await restore(store, entry, target, { clean: false, safetyBackup: false }, level, progress, signal).then(
+  const restored = await restore(store, entry, target, { clean: false, safetyBackup: false, trust }, level, progress, signal).then(
     value => ({ value }),
     error => ({ error }),
   );

@@ -55,8 +55,9 @@ function manifestExpectations(entry) {
   return entry.manifest ? { compressed: entry.manifest.compressed, raw: entry.manifest.raw } : {};
 }
 
-async function verify(store, entry, progress, signal) {
+async function verify(store, entry, progress, signal, trust) {
   core.refuseUnusable(entry);
+  core.admitSignature(entry, trust);
   const started = Date.now();
   progress.phase('verifying');
   const found = [];

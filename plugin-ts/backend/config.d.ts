@@ -28,6 +28,22 @@ export interface Config {
             sessionToken?: string;
           };
         };
+    /**
+     * Signed backups (Ed25519, PEM keys from `backstage-backup keygen` or OpenSSL). With a private
+     * key every backup is signed; with a key (private or public), verify, drills, restores and
+     * downloads refuse a backup it did not sign, and unsigned ones unless `allowUnsigned`.
+     */
+    signing?: {
+      /** Path of the PEM key file, e.g. a mounted Kubernetes secret. */
+      keyFile?: string;
+      /**
+       * The PEM key itself, e.g. `${BACKUP_SIGNING_KEY}`; give keyFile or key, not both.
+       * @visibility secret
+       */
+      key?: string;
+      /** Also use unsigned backups (runbook files, backups from before signing); default false. */
+      allowUnsigned?: boolean;
+    };
     /** gzip level, 1 (fastest) to 9 (smallest); default 6. */
     compressionLevel?: number;
     /** When scheduled backups run (then a prune); default daily. */

@@ -34,6 +34,8 @@ export interface BackupSettings {
   databaseConfigJson: string;
   /** `backup.store.credentials`: S3 credentials instead of the AWS chain. Never logged. */
   s3Credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** `backup.signing`: the engine's signing settings. The key is never logged. */
+  signing?: { key?: string; keyFile?: string; allowUnsigned?: boolean };
   /** Restore through the API needs Backstage's permission framework (`permission.enabled`). */
   permissionFrameworkEnabled: boolean;
 }
@@ -81,6 +83,17 @@ function s3Credentials(config: Config): BackupSettings['s3Credentials'] {
     secretAccessKey: section.getString('secretAccessKey'),
     sessionToken: section.getOptionalString('sessionToken'),
   };
+}
+
+function signing(config: Config): BackupSettings['signing'] {
+  const section = config.getOptionalConfig('backup.signing');
+  if (!section) return undefined;
+  const keyFile = section.getOptionalString('keyFile');
+  const key = section.getOptionalString('key');
+  if (keyFile && key) {
+    throw new InputError('backup.signing: give keyFile or key, not both');
+  }
+  return { keyFile, key, allowUnsigned: section.getOptionalBoolean('allowUnsigned') ?? false };
 }
 
 function count(config: Config, key: string): number | undefined {
@@ -134,6 +147,7 @@ export function readBackupSettings(config: Config): BackupSettings {
     },
     databases,
     s3Credentials: s3Credentials(config),
+    signing: signing(config),
     permissionFrameworkEnabled: config.getOptionalBoolean('permission.enabled') ?? false,
     databaseConfigJson: JSON.stringify({ backend: { database: database ?? null } }),
   };

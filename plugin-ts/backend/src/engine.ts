@@ -16,6 +16,7 @@ export function createEngine(settings: BackupSettings): Engine {
     store: settings.storeUrl,
     compressionLevel: settings.compressionLevel,
     s3Credentials: settings.s3Credentials,
+    signing: settings.signing,
   });
 }
 

@@ -1,7 +1,7 @@
 // The plugin in a real Backstage backend: the real catalog backend ingesting a fixture into real
 // PostgreSQL, backups to the loopback S3 server, a permission policy by user, real job history.
 import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -53,10 +53,16 @@ async function expectAudited(match: Partial<AuditRecord>) {
   expect(audit).toContainEqual(expect.objectContaining(match));
 }
 
+// Every backup through the API is signed; what is read is checked against the key.
+const signingKeyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bbplug-key-')), 'signing.pem');
+
 beforeAll(async () => {
   s3 = testS3();
   createBulkyDatabase(prefix);
-  backend = await startBackend(backendConfig(prefix, s3), [
+  const { privateKey } = generateKeyPairSync('ed25519');
+  fs.writeFileSync(signingKeyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  const config = backendConfig(prefix, s3);
+  backend = await startBackend({ ...config, backup: { ...config.backup, signing: { keyFile: signingKeyFile } } }, [
     policyPermissions,
     recordingAuditor(audit),
     mockServices.httpAuth.factory({ defaultCredentials: mockCredentials.none() }),
@@ -89,7 +95,8 @@ describe('backups through the API', () => {
     const list = await request(server).get('/api/backup/backups').set('Authorization', ADMIN);
     expect(list.status).toBe(200);
     const listed = list.body.items.find((b: any) => b.id === backupId);
-    expect(listed).toMatchObject({ status: 'complete', entities: EXPECTED_KINDS, trigger: 'manual' });
+    expect(listed).toMatchObject({ status: 'complete', entities: EXPECTED_KINDS, trigger: 'manual', signature: 'valid' });
+    expect(manifest.signature).toMatchObject({ algorithm: 'ed25519' });
     const one = await request(server).get(`/api/backup/backups/${backupId}`).set('Authorization', ADMIN);
     expect(one.body.id).toBe(backupId);
     await expectAudited({ eventId: 'backup-create', actor: 'user:default/admin', outcome: 'success' });

@@ -15,6 +15,13 @@ export interface BackupSummary {
   trigger: string | null;
   labels: Record<string, string>;
   problem: string | null;
+  /**
+   * `valid`: signed by the configured key (`backup.signing`); `invalid`: not, and refused by
+   * verify, drill, restore and download (`signatureProblem` says why); `signed`: no key is
+   * configured to check it; `unsigned`.
+   */
+  signature: 'unsigned' | 'signed' | 'valid' | 'invalid';
+  signatureProblem: string | null;
 }
 
 export type JobKind = 'backup' | 'verify' | 'drill' | 'restore' | 'prune';

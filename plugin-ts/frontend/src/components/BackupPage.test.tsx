@@ -79,6 +79,21 @@ describe('BackupPage', () => {
     expect(screen.getByTestId('health-banner')).toHaveTextContent('Backups: OK');
   });
 
+  it('a backup whose signature the backend refuses says why, and nothing can be done with it', async () => {
+    const id = 'backstage-catalog-20261125_020000';
+    const api = new FakeBackupApi({
+      backups: [backup({ id, signature: 'invalid', signatureProblem: 'its signature does not match its contents' })],
+    });
+    await render(api);
+
+    const [row] = await screen.findAllByTestId(/^backup-row-/);
+    expect(within(row).getByTestId('signature-refused')).toHaveTextContent('Signature refused: its signature does not match its contents');
+    const verify = within(row).getByRole('button', { name: /verify/i });
+    expect(verify).toBeDisabled();
+    expect(reasonOf(verify)).toMatch(/signature is refused/);
+    expect(within(row).getByRole('button', { name: /run restore drill/i })).toBeDisabled();
+  });
+
   it('running: follows a backup already running, shows phase, bytes and rate, and holds the button', async () => {
     const running = job({ id: '00000000-0000-4000-8000-00000000000a', trigger: 'scheduled' });
     const api = new FakeBackupApi({ backups: [backup()], runningJobs: [running] });

@@ -80,7 +80,9 @@ export function BackupRow({ backup, permissions, job, onStarted }: BackupRowProp
   const [confirming, setConfirming] = useState(false);
   const [starting, setStarting] = useState(false);
   const entities = entitySummary(backup.entities);
-  const usable = backup.status === 'complete' || backup.status === 'legacy';
+  // A backup the configured signing key refuses cannot be verified, drilled, downloaded or restored.
+  const refused = backup.signature === 'invalid';
+  const usable = (backup.status === 'complete' || backup.status === 'legacy') && !refused;
   const busy = starting || job?.status === 'running';
 
   const start = async (what: string, call: () => Promise<StartJobResponse>) => {
@@ -97,6 +99,7 @@ export function BackupRow({ backup, permissions, job, onStarted }: BackupRowProp
 
   let jobReason: string | undefined;
   if (!permissions.create) jobReason = MISSING_PERMISSION.create;
+  else if (refused) jobReason = 'Its signature is refused: it was not signed by the configured key';
   else if (!usable) jobReason = 'This backup is incomplete: it was never finished and cannot be used';
   else if (busy) jobReason = 'A job on this backup is running';
 
@@ -111,6 +114,11 @@ export function BackupRow({ backup, permissions, job, onStarted }: BackupRowProp
           {backup.problem && (
             <Typography variant="caption" color="error" component="div">
               {backup.problem}
+            </Typography>
+          )}
+          {backup.signature === 'invalid' && (
+            <Typography variant="caption" color="error" component="div" data-testid="signature-refused">
+              Signature refused: {backup.signatureProblem ?? 'not signed by the configured key'}
             </Typography>
           )}
         </TableCell>
@@ -154,7 +162,7 @@ export function BackupRow({ backup, permissions, job, onStarted }: BackupRowProp
             </ReasonTooltip>
             <DownloadButton backupId={backup.id} disabled={!usable} onError={setError} />
             {permissions.restore && (
-              <ReasonTooltip reason={!usable ? 'This backup is incomplete and cannot be restored' : busy ? 'A job on this backup is running' : undefined}>
+              <ReasonTooltip reason={refused ? 'Its signature is refused: it was not signed by the configured key' : !usable ? 'This backup is incomplete and cannot be restored' : busy ? 'A job on this backup is running' : undefined}>
                 <Button size="small" color="secondary" disabled={!usable || busy} onClick={() => setConfirming(true)}>
                   Restore
                 </Button>

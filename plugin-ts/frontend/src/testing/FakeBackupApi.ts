@@ -20,6 +20,8 @@ export function backup(overrides: Partial<BackupSummary> = {}): BackupSummary {
     trigger: 'scheduled',
     labels: {},
     problem: null,
+    signature: 'unsigned',
+    signatureProblem: null,
     ...overrides,
   };
 }
