@@ -23,7 +23,9 @@ use crate::naming::{validate_plugin_id, BackupName, Part};
 use crate::parallel_gzip::ParallelCompressor;
 use crate::pipeline::{StreamDigests, DEFAULT_LEVEL};
 use crate::progress::{self, Phase, Progress};
-use crate::source::{DatabaseSource, DumpSource};
+#[cfg(feature = "postgres")]
+use crate::source::DatabaseSource;
+use crate::source::DumpSource;
 use crate::store::Store;
 use crate::verify::ends_with_completion_line;
 

@@ -43,7 +43,11 @@ impl StoreLocation {
                 "the store is empty: give a folder (./backups) or s3://bucket/prefix",
             ));
         }
-        if text.len() >= 5 && text[..5].eq_ignore_ascii_case("file:") {
+        // `get`: the fifth byte may fall inside a multi-byte character.
+        if text
+            .get(..5)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("file:"))
+        {
             return parse_file_url(text).map(StoreLocation::Local);
         }
         if text.starts_with("s3://") {

@@ -168,6 +168,25 @@ fn file_store_paths_with_control_characters() {
 /// (`s3://bucket/a&b` stored under `a`), and an escaped slash (`%2F`) made empty or '..'
 /// segments after the checks had run (`s3://bucket/..%2Fetc` gave the prefix `../etc`).
 #[test]
+fn a_multi_byte_character_across_the_file_scheme_check_is_a_path_not_a_panic() {
+    // store_location's crash input: the fifth byte falls inside "Ź" (two bytes).
+    let input = std::str::from_utf8(&[
+        13, 197, 185, 35, 46, 197, 185, 35, 46, 47, 47, 120, 47, 47, 120, 46,
+    ])
+    .unwrap();
+    for text in [input, "ŹŹŹ", "fileŹ", "FILE:/x"] {
+        match StoreLocation::parse(text) {
+            Ok(location) => assert_printable("store description", &location.describe()),
+            Err(err) => assert_clean(&err),
+        }
+    }
+    assert_eq!(
+        StoreLocation::parse(input).unwrap(),
+        StoreLocation::Local("Ź#.Ź#.//x//x.".into())
+    );
+}
+
+#[test]
 fn s3_prefix_is_decoded_exactly_and_checked_after_decoding() {
     // The fuzzer's input as found: an '&' in the path (and NULs that url percent-encodes).
     let found = "s3://bucket/s3:[/bucket/&%10\t\0\0\0!ss\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0e=A/e=AES256";
