@@ -73,6 +73,8 @@ function storeUrl(config: Config): string {
 }
 
 function s3Credentials(config: Config): BackupSettings['s3Credentials'] {
+  // A folder given as a plain string has no sub-keys to read (reading one would throw).
+  if (typeof config.getOptional('backup.store') !== 'object') return undefined;
   const section = config.getOptionalConfig('backup.store.credentials');
   if (!section) return undefined;
   if (!storeUrl(config).startsWith('s3:')) {
