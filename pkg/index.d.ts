@@ -289,3 +289,10 @@ export declare class Engine {
     chunks: AsyncIterable<Buffer>;
   }>;
 }
+
+/**
+ * Which engine `new Engine()` would use here, and why (for a start-up log line): the native
+ * addon where its platform package (or a checkout's own build) loads, else the WebAssembly
+ * engine, with the reason the native one did not load. Throws E_UNAVAILABLE when neither does.
+ */
+export declare function engineChoice(requested?: 'native' | 'wasm' | 'auto'): { kind: 'native' | 'wasm'; reason: string };

@@ -1,8 +1,10 @@
 'use strict';
 // @backstage-backup/engine: one Engine API over backstage-backup-core, two engines behind it.
-// The native addon (crates/napi, built into native/) is used where it loads; where it cannot
-// (no binary for this platform, a libc mismatch), or when BACKSTAGE_BACKUP_ENGINE=wasm, the
-// WebAssembly engine (crates/wasm in wasm/, with the I/O glue in wasm-engine/) takes over.
+// The native addon (crates/napi) comes prebuilt in a platform package,
+// @backstage-backup/engine-linux-x64-gnu, installed as an optional dependency where it fits
+// (a checkout's own build, scripts/build-native.sh, sits in native/ and wins); where none loads
+// (another platform, a libc mismatch), or when BACKSTAGE_BACKUP_ENGINE=wasm, the WebAssembly
+// engine (crates/wasm in wasm/, with the I/O glue in wasm-engine/) takes over.
 // Both take the same options, report the same progress, resolve to the same shapes and fail
 // with the same BackupError codes.
 const path = require('node:path');
@@ -12,20 +14,48 @@ const { camel, snake } = require('./names');
 
 const KINDS = ['native', 'wasm'];
 
+// The platforms a prebuilt native engine is published for; everywhere else runs the wasm engine.
+const PREBUILT = ['linux-x64-gnu'];
+
+/** `linux-x64-gnu`, `linux-arm64-musl`, `darwin-arm64`, …: napi-rs's platform names. */
+function platformKey() {
+  const { platform, arch } = process;
+  if (platform !== 'linux') return `${platform}-${arch}`;
+  const glibc = process.report?.getReport?.()?.header?.glibcVersionRuntime;
+  return `linux-${arch}-${glibc ? 'gnu' : 'musl'}`;
+}
+
 function loadNative() {
-  const file = path.join(__dirname, 'native', `backstage-backup.${process.platform}-${process.arch}.node`);
+  const key = platformKey();
+  const local = path.join(__dirname, 'native', `backstage-backup.${key}.node`);
+  const platformPackage = `@backstage-backup/engine-${key}`;
   try {
-    return { binding: require(file) };
+    return { binding: require(local), from: local };
   } catch (err) {
-    return { error: `${file}: ${err.message}` };
+    if (err.code !== 'MODULE_NOT_FOUND') return { error: `${local} does not load: ${err.message}` };
   }
+  try {
+    return { binding: require(platformPackage), from: platformPackage };
+  } catch (err) {
+    if (err.code !== 'MODULE_NOT_FOUND' || !err.message.includes(platformPackage)) {
+      return { error: `${platformPackage} does not load here: ${err.message}` };
+    }
+  }
+  if (!PREBUILT.includes(key)) {
+    return { error: `no prebuilt native engine for ${key} (there is one for ${PREBUILT.join(', ')})` };
+  }
+  return {
+    error:
+      `${platformPackage} is not installed (an install that omits optional dependencies leaves it out); ` +
+      `add it to the backend package (\`yarn add ${platformPackage}\`)`,
+  };
 }
 
 function loadWasm() {
   try {
     return { binding: require('./wasm-engine/engine') };
   } catch (err) {
-    return { error: err.message };
+    return { error: `${err.message}; reinstall @backstage-backup/engine (its wasm/ files are missing or damaged)` };
   }
 }
 
@@ -41,18 +71,23 @@ function choose(requested) {
   if (requested) {
     const engine = load(requested);
     if (engine.binding) return requested;
-    throw new BackupError(
-      'E_UNAVAILABLE',
-      `the ${requested} engine is not available (${engine.error}); build it with \`npm install\` at the repository root`,
-    );
+    const fallback = requested === 'native' ? '; or leave BACKSTAGE_BACKUP_ENGINE unset to use the WebAssembly engine' : '';
+    throw new BackupError('E_UNAVAILABLE', `the ${requested} engine is not available: ${engine.error}${fallback}`);
   }
   if (load('native').binding) return 'native';
   if (load('wasm').binding) return 'wasm';
   throw new BackupError(
     'E_UNAVAILABLE',
-    `neither engine is available (native: ${load('native').error}; wasm: ${load('wasm').error}); ` +
-      'build them with `npm install` at the repository root',
+    `neither engine is available (native: ${load('native').error}; wasm: ${load('wasm').error})`,
   );
+}
+
+/** Which engine `new Engine()` would use, and why: for a start-up log line. */
+function engineChoice(requested = process.env.BACKSTAGE_BACKUP_ENGINE || undefined) {
+  const kind = choose(requested);
+  if (requested && requested !== 'auto') return { kind, reason: `BACKSTAGE_BACKUP_ENGINE=${requested} asks for it` };
+  if (kind === 'native') return { kind, reason: `its addon (${load('native').from}) loads on ${platformKey()}` };
+  return { kind, reason: `the native engine did not load: ${load('native').error}` };
 }
 
 function settle(text) {
@@ -264,4 +299,4 @@ class Engine {
   }
 }
 
-module.exports = { Engine, BackupError };
+module.exports = { Engine, BackupError, engineChoice };

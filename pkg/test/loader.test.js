@@ -55,6 +55,23 @@ test('where the native addon cannot load, the wasm engine is used; asking for na
   }
 });
 
+test('engineChoice says which engine runs and why, naming the package an admin can add', () => {
+  const said = JSON.parse(run(pkg, 'console.log(JSON.stringify(m.engineChoice()))'));
+  assert.equal(said.kind, 'native');
+  assert.match(said.reason, /loads on linux-x64-gnu/);
+  const dir = withoutNative();
+  try {
+    const fallback = JSON.parse(run(dir, 'console.log(JSON.stringify(m.engineChoice()))'));
+    assert.equal(fallback.kind, 'wasm');
+    assert.match(fallback.reason, /@backstage-backup\/engine-linux-x64-gnu is not installed/);
+    assert.match(fallback.reason, /yarn add @backstage-backup\/engine-linux-x64-gnu/);
+    const asked = JSON.parse(run(dir, 'console.log(JSON.stringify(m.engineChoice()))', { BACKSTAGE_BACKUP_ENGINE: 'wasm' }));
+    assert.deepEqual(asked, { kind: 'wasm', reason: 'BACKSTAGE_BACKUP_ENGINE=wasm asks for it' });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('an unknown engine name is E_INVALID', () => {
   assert.throws(
     () => new Engine({ engine: 'java' }),

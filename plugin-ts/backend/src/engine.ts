@@ -1,8 +1,9 @@
-import { Engine } from '@backstage-backup/engine';
+import { Engine, engineChoice } from '@backstage-backup/engine';
 import { ConflictError, InputError, NotFoundError, ServiceUnavailableError } from '@backstage/errors';
 import type { BackupSettings } from './config';
 
 export type { Engine };
+export { engineChoice };
 
 export interface EngineProgress {
   phase?: string;

@@ -7,7 +7,7 @@ import { actionsRegistryServiceRef, metricsServiceRef } from '@backstage/backend
 import { backupPermissions } from '@backstage-backup/plugin-backup-common';
 import { registerActions } from './actions';
 import { readBackupSettings } from './config';
-import { createEngine } from './engine';
+import { createEngine, engineChoice } from './engine';
 import { JobRunner } from './jobs/JobRunner';
 import { JobStore } from './jobs/JobStore';
 import { createBackupMetrics } from './metrics';
@@ -74,6 +74,7 @@ export const backupPlugin = createBackendPlugin({
             ? `no backup: config; backing up ${what} daily into ${describeStore(settings.storeUrl)} (engine ${engine.kind}); set backup.store to change it`
             : `backing up ${what} into ${describeStore(settings.storeUrl)} (engine ${engine.kind})`,
         );
+        logger.info(`backup engine: ${engine.kind}, because ${engineChoice().reason}${settings.signing?.key || settings.signing?.keyFile ? '; backups are signed or checked with backup.signing' : '; backups are unsigned (see backup.signing)'}`);
       },
     });
   },

@@ -36,8 +36,8 @@ function ensureS3Server() {
 }
 
 function ensureNativeEngine() {
-  const file = path.join(repoRoot, 'pkg', 'native', `backstage-backup.${process.platform}-${process.arch}.node`);
-  if (fs.existsSync(file)) return;
+  const dir = path.join(repoRoot, 'pkg', 'native');
+  if (fs.existsSync(dir) && fs.readdirSync(dir).some(f => f.endsWith('.node'))) return;
   console.log('# building the native engine (scripts/build-native.sh)');
   run('bash', ['scripts/build-native.sh'], { env: { ...process.env, CARGO_TARGET_DIR: targetDir } });
 }
