@@ -25,11 +25,12 @@ timed cargo-test bash -c 'cargo test --workspace --no-fail-fast 2>&1' | suite_lo
 FUZZ_TARGET_DIR="$HOME/.cache/backstage-backup/fuzz-target" timed fuzz fuzz/run.sh 10 || status=$?
 # Node: `npm install` builds both engines from source (native addon, WebAssembly); then the
 # engine's suite (node:test), the Backstage plugins' (jest, real backend), the page in a real
-# browser and the end-to-end disaster-recovery scenarios.
+# browser, the end-to-end disaster-recovery scenarios, and the release (scripts/release.sh)
+# installed from its tarballs and run on Node 22 and 24 with no Rust on PATH.
 npm install --no-audit --no-fund
 cargo build -q -p backstage-backup-cli -p backstage-catalog-fixture -p backstage-backup-testkit --bins
 npm run typecheck || status=$?
-for suite in test:engine test:plugins test:browser test:e2e; do
+for suite in test:engine test:plugins test:browser test:e2e test:install; do
   suite_out=$(mktemp)
   timed "$suite" npm run "$suite" 2>&1 | tee "$suite_out" | suite_log || status=$?
   # Jest's summary ("Tests: 2 failed, 40 passed, 42 total") as the plain line CI reads; it goes
