@@ -50,4 +50,4 @@ function ensurePrerequisites() {
   return { chromium: CHROMIUM, s3Server, repoRoot };
 }
 
-module.exports = { ensurePrerequisites, repoRoot };
+module.exports = { ensurePrerequisites, ensureChromium, repoRoot };
