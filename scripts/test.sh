@@ -30,7 +30,7 @@ FUZZ_TARGET_DIR="$HOME/.cache/backstage-backup/fuzz-target" timed fuzz fuzz/run.
 npm install --no-audit --no-fund
 cargo build -q -p backstage-backup-cli -p backstage-catalog-fixture -p backstage-backup-testkit --bins
 npm run typecheck || status=$?
-for suite in test:engine test:plugins test:browser test:e2e test:install; do
+for suite in test:engine test:plugins test:browser test:e2e test:install test:deploy; do
   suite_out=$(mktemp)
   timed "$suite" npm run "$suite" 2>&1 | tee "$suite_out" | suite_log || status=$?
   # Jest's summary ("Tests: 2 failed, 40 passed, 42 total") as the plain line CI reads; it goes
