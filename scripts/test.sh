@@ -24,13 +24,14 @@ timed cargo-test bash -c 'cargo test --workspace --no-fail-fast 2>&1' | suite_lo
 # A short bounded run of every fuzzer (nightly + cargo-fuzz; `fuzz/run.sh 600` for a longer one).
 FUZZ_TARGET_DIR="$HOME/.cache/backstage-backup/fuzz-target" timed fuzz fuzz/run.sh 10 || status=$?
 # Node: `npm install` builds both engines from source (native addon, WebAssembly); then the
-# engine's suite (node:test), the Backstage plugins' (jest, real backend), the page in a real
-# browser, the end-to-end disaster-recovery scenarios, and the release (scripts/release.sh)
-# installed from its tarballs and run on Node 22 and 24 with no Rust on PATH.
+# engine's suite (node:test) on this machine's Node and on Backstage's Node 22 and 24, the
+# Backstage plugins' (jest, real backend), the page in a real browser, the end-to-end
+# disaster-recovery scenarios, the release (scripts/release.sh) installed from its tarballs into
+# a fresh project and into a create-app app (Node 22 and 24, no Rust on PATH), and deploy/.
 npm install --no-audit --no-fund
 cargo build -q -p backstage-backup-cli -p backstage-catalog-fixture -p backstage-backup-testkit --bins
 npm run typecheck || status=$?
-for suite in test:engine test:plugins test:browser test:e2e test:install test:deploy; do
+for suite in test:engine test:engine:node22 test:engine:node24 test:plugins test:browser test:e2e test:install test:deploy; do
   suite_out=$(mktemp)
   timed "$suite" npm run "$suite" 2>&1 | tee "$suite_out" | suite_log || status=$?
   # Jest's summary ("Tests: 2 failed, 40 passed, 42 total") as the plain line CI reads; it goes
