@@ -102,6 +102,10 @@ export interface HealthOptions {
   verifyMaxAge?: string;
   /** Some backup must have passed a drill within this (default '35d'). */
   drillMaxAge?: string;
+  /** Warn when the newest backup is smaller than this fraction of the recent median (default 0.5). */
+  sizeDrop?: number;
+  /** Warn when the newest backup is larger than this multiple of the recent median (default 2). */
+  sizeGrowth?: number;
 }
 
 export interface Digest {

@@ -81,7 +81,8 @@ async function prune(store, opts, trust) {
 }
 
 async function health(store, opts, trust) {
-  const options = { max_age: opts.max_age, verify_max_age: opts.verify_max_age, drill_max_age: opts.drill_max_age };
+  // Every option goes to core's one parser (an unknown one is E_INVALID there).
+  const options = opts;
   core.checkHealthOptions(options);
   const now = Date.now();
   let entries;

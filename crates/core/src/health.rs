@@ -79,6 +79,78 @@ impl Default for HealthThresholds {
     }
 }
 
+/// Health's options as every front end takes them (the CLI's flags, the engines' `health({…})`),
+/// parsed and checked once here: durations such as `26h`, ratios as positive numbers.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthRequest {
+    #[serde(default)]
+    pub max_age: Option<String>,
+    #[serde(default)]
+    pub verify_max_age: Option<String>,
+    #[serde(default)]
+    pub drill_max_age: Option<String>,
+    #[serde(default)]
+    pub size_drop: Option<f64>,
+    #[serde(default)]
+    pub size_growth: Option<f64>,
+}
+
+impl HealthRequest {
+    /// The thresholds, each option over its default; a bad value is `E_INVALID` naming it.
+    pub fn thresholds(&self) -> crate::error::Result<HealthThresholds> {
+        use crate::duration::HumanDuration;
+        let defaults = HealthThresholds::default();
+        let duration = |name: &str, text: &Option<String>, default: Duration| {
+            text.as_deref()
+                .map(|t| {
+                    t.parse::<HumanDuration>()
+                        .map(|d| d.0)
+                        .map_err(|e| e.context(name))
+                })
+                .transpose()
+                .map(|d| d.unwrap_or(default))
+        };
+        let ratio = |name: &str, value: Option<f64>, default: f64| match value {
+            None => Ok(default),
+            Some(v) if v.is_finite() && v > 0.0 && v < 1000.0 => Ok(v),
+            Some(_) => Err(crate::error::Error::invalid(format!(
+                "{name} must be a positive number, e.g. 0.5"
+            ))),
+        };
+        Ok(HealthThresholds {
+            max_age: duration("--max-age (maxAge)", &self.max_age, defaults.max_age)?,
+            verify_max_age: duration(
+                "--verify-max-age (verifyMaxAge)",
+                &self.verify_max_age,
+                defaults.verify_max_age,
+            )?,
+            drill_max_age: duration(
+                "--drill-max-age (drillMaxAge)",
+                &self.drill_max_age,
+                defaults.drill_max_age,
+            )?,
+            size_drop: ratio("--size-drop (sizeDrop)", self.size_drop, defaults.size_drop)?,
+            size_growth: ratio(
+                "--size-growth (sizeGrowth)",
+                self.size_growth,
+                defaults.size_growth,
+            )?,
+            ..defaults
+        })
+    }
+
+    /// From the engines' JSON options (snake_case); an unknown option is named, not ignored.
+    pub fn from_json(value: serde_json::Value) -> crate::error::Result<HealthRequest> {
+        serde_json::from_value(value).map_err(|e| {
+            crate::error::Error::invalid(format!(
+                "health options: {}; known: max_age, verify_max_age, drill_max_age, size_drop, size_growth",
+                crate::naming::printable(&e.to_string())
+            ))
+        })
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct HealthCheck {
     pub name: String,

@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use backstage_backup_core::backup::{backup, BackupOptions};
 use backstage_backup_core::drill::drill;
 use backstage_backup_core::duration::HumanDuration;
-use backstage_backup_core::health::{health, HealthThresholds};
+use backstage_backup_core::health::{health, HealthRequest};
 use backstage_backup_core::listing::list_backups;
 use backstage_backup_core::manifest::{Trigger, TriggerKind};
 use backstage_backup_core::progress::{Bytes, Phase, Progress};
@@ -252,15 +252,7 @@ impl OpTask {
                 to_value(prune(store.as_ref(), &opts, chrono::Utc::now()).await?)
             }
             Op::Health(options) => {
-                let defaults = HealthThresholds::default();
-                let thresholds = HealthThresholds {
-                    max_age: duration(options, "max_age")?.unwrap_or(defaults.max_age),
-                    verify_max_age: duration(options, "verify_max_age")?
-                        .unwrap_or(defaults.verify_max_age),
-                    drill_max_age: duration(options, "drill_max_age")?
-                        .unwrap_or(defaults.drill_max_age),
-                    ..defaults
-                };
+                let thresholds = HealthRequest::from_json(options.clone())?.thresholds()?;
                 let store = self.open().await?;
                 to_value(health(store.as_ref(), &thresholds, chrono::Utc::now(), &self.trust).await)
             }

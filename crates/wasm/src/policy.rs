@@ -1,7 +1,7 @@
 //! Retention (prune's plan) and health: pure decisions over listed backups, taking `now`.
 
 use backstage_backup_core::duration::HumanDuration;
-use backstage_backup_core::health::{evaluate, HealthThresholds};
+use backstage_backup_core::health::{evaluate, HealthRequest, HealthThresholds};
 use backstage_backup_core::read_hold::{holds_in, ReadHold, HOLD_TTL_HOURS};
 use backstage_backup_core::retention::{plan_listing, RetentionPolicy};
 use backstage_backup_core::Error;
@@ -85,37 +85,16 @@ pub fn prune_plan(
     }))
 }
 
-#[derive(Deserialize, Default)]
-struct ThresholdsJs {
-    max_age: Option<String>,
-    verify_max_age: Option<String>,
-    drill_max_age: Option<String>,
-    size_drop: Option<f64>,
-    size_growth: Option<f64>,
-}
-
-fn duration(text: Option<&str>) -> Result<Option<chrono::Duration>, JsValue> {
-    text.map(|t| t.parse::<HumanDuration>().map(|d| d.0))
-        .transpose()
-        .map_err(coded)
-}
-
-/// Checks health options before the store is read (bad input is an error, not UNKNOWN).
+/// Health's options, parsed by core's one parser (the CLI and the native engine use it too).
 fn thresholds(value: JsValue) -> Result<HealthThresholds, JsValue> {
-    let t: ThresholdsJs = if value.is_undefined() || value.is_null() {
-        ThresholdsJs::default()
+    let request: serde_json::Value = if value.is_undefined() || value.is_null() {
+        serde_json::Value::Object(Default::default())
     } else {
         from_js(value, "health options")?
     };
-    let defaults = HealthThresholds::default();
-    Ok(HealthThresholds {
-        max_age: duration(t.max_age.as_deref())?.unwrap_or(defaults.max_age),
-        verify_max_age: duration(t.verify_max_age.as_deref())?.unwrap_or(defaults.verify_max_age),
-        drill_max_age: duration(t.drill_max_age.as_deref())?.unwrap_or(defaults.drill_max_age),
-        size_drop: t.size_drop.unwrap_or(defaults.size_drop),
-        size_growth: t.size_growth.unwrap_or(defaults.size_growth),
-        ..defaults
-    })
+    HealthRequest::from_json(request)
+        .and_then(|r| r.thresholds())
+        .map_err(coded)
 }
 
 /// Validates health options; throws `E_INVALID`.

@@ -1,8 +1,7 @@
 use std::process::ExitCode;
 
-use backstage_backup_core::duration::HumanDuration;
-use backstage_backup_core::health::{health, HealthReport, HealthThresholds};
-use backstage_backup_core::{Error, Result};
+use backstage_backup_core::health::{health, HealthReport, HealthRequest};
+use backstage_backup_core::Result;
 use chrono::Utc;
 
 use crate::args::HealthArgs;
@@ -40,26 +39,15 @@ fn describe(report: &HealthReport) -> String {
     out
 }
 
-fn ratio(name: &str, value: f64) -> Result<f64> {
-    if value.is_finite() && value > 0.0 && value < 1000.0 {
-        Ok(value)
-    } else {
-        Err(Error::invalid(format!(
-            "--{name} must be a positive number, e.g. 0.5"
-        )))
-    }
-}
-
 async fn execute(args: &HealthArgs) -> Result<HealthReport> {
-    let parse = |text: &str| text.parse::<HumanDuration>().map(|d| d.0);
-    let thresholds = HealthThresholds {
-        max_age: parse(&args.max_age)?,
-        size_drop: ratio("size-drop", args.size_drop)?,
-        size_growth: ratio("size-growth", args.size_growth)?,
-        verify_max_age: parse(&args.verify_max_age)?,
-        drill_max_age: parse(&args.drill_max_age)?,
-        ..HealthThresholds::default()
-    };
+    let thresholds = HealthRequest {
+        max_age: Some(args.max_age.clone()),
+        verify_max_age: Some(args.verify_max_age.clone()),
+        drill_max_age: Some(args.drill_max_age.clone()),
+        size_drop: Some(args.size_drop),
+        size_growth: Some(args.size_growth),
+    }
+    .thresholds()?;
     let trust = super::trust(&args.trust)?;
     let store = super::open_existing_store(&args.store).await?;
     Ok(health(store.as_ref(), &thresholds, Utc::now(), &trust).await)
