@@ -74,8 +74,7 @@ function spawnPgDump(tools, conn, snapshot) {
 const BLOCK_BYTES = 1 << 20;
 /** Each block is primed with the previous block's last 32 KiB: gzip's ratio, not a block's. */
 const DICTIONARY_BYTES = 32 << 10;
-/** Default compression workers: one per core (the main thread's hashing fits beside them), at most 4. */
-const WORKERS = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 4));
+const cores = () => os.availableParallelism?.() ?? os.cpus().length;
 /** Blocks in flight per worker: enough to keep every thread busy, and memory bounded. */
 const IN_FLIGHT_PER_WORKER = 2;
 
@@ -117,7 +116,7 @@ function nextDictionary(previous, block) {
 
 /**
  * Streams the dump into `upload` as one standard gzip stream, pigz style: 1 MiB blocks are
- * compressed on `threads` (0: WORKERS) worker threads while this thread hashes the raw side (SHA-256, CRC-32)
+ * compressed on `threads` (0 or absent: one per core) worker threads while this thread hashes the raw side (SHA-256, CRC-32)
  * and writes the blocks in order between the gzip header and trailer. `{digests, complete}`.
  * At most IN_FLIGHT_PER_WORKER blocks per worker wait: memory stays bounded and back-pressure
  * reaches pg_dump.
@@ -127,7 +126,7 @@ async function streamInto(upload, input, level, threads, progress, signal) {
   // The raw side's SHA-256 (1.9 GB on a large catalog) with Node's crypto: SHA extensions make
   // it ~10x faster than WebAssembly's, and this thread would otherwise be the bottleneck.
   const rawHash = crypto.createHash('sha256');
-  const workers = Array.from({ length: threads || WORKERS }, () => gzipWorker());
+  const workers = Array.from({ length: core.compressionThreads(threads ?? 0, cores()) }, () => gzipWorker());
   const pending = [];
   let raw = 0;
   const drain = async keep => {
@@ -307,10 +306,8 @@ async function backup(store, opts, defaultLevel, progress, signal, trust) {
   }
   const { conn, pluginId: fromDatabase } = pg.resolveDatabase(opts);
   const pluginId = opts.plugin_id ?? fromDatabase;
-  const threads = opts.threads ?? 0;
-  if (!Number.isInteger(threads) || threads < 0 || threads > 64) {
-    throw new BackupError('E_INVALID', `threads must be a whole number from 0 (one per core) to 64, not ${threads}`);
-  }
+  // Core's rule (pipeline::compression_threads): 0 is one per core, as natively.
+  const threads = core.compressionThreads(opts.threads ?? 0, cores());
   const trigger = core.checkBackupOptions(opts.trigger ?? undefined, opts.by ?? undefined, opts.labels, pluginId);
   return backupDatabase(store, conn, pluginId, { level, threads, trigger, labels: opts.labels, trust }, progress, signal);
 }

@@ -10,8 +10,6 @@ const { BackupError, database, aborted, checkAborted } = require('../errors');
 const core = require('./core');
 const pg = require('./postgres');
 
-/** Loads tried when PostgreSQL aborts the restore to break a deadlock with a live Backstage. */
-const DEADLOCK_ATTEMPTS = 4;
 const { backupDatabase } = require('./backup');
 const { readVerified, manifestExpectations } = require('./verify');
 
@@ -237,13 +235,15 @@ async function restoreIn(store, entry, target, clean, safetyBackup, level, trust
     // Over a live Backstage, DROP SCHEMA … CASCADE may deadlock with the catalog and be the side
     // PostgreSQL aborts; it rolled back, so the load is run again (as the native engine does).
     let bytes;
-    for (let attempt = 1; ; attempt++) {
+    for (let loads = 1; ; loads++) {
       try {
         bytes = await load(store, entry, target, tools, schemas, lz4Toast, expected, progress, signal);
         break;
       } catch (err) {
-        if (attempt >= DEADLOCK_ATTEMPTS || !/deadlock detected/.test(err.message)) throw err;
-        await new Promise(resolve => setTimeout(resolve, 500 * attempt));
+        // Core's rule (restore_sql::deadlock_retry_delay): whether to load again, and when.
+        const delayMs = core.deadlockRetryDelayMs(loads, err.message ?? '');
+        if (delayMs === undefined) throw err;
+        await new Promise(resolve => setTimeout(resolve, delayMs));
       }
     }
     const durationMs = Date.now() - started;

@@ -95,6 +95,7 @@ pub async fn backup(
         // Before a dump is made for nothing.
         key.require_private()?;
     }
+    crate::pipeline::compression_threads(options.threads as u64, 1)?;
     progress.phase(Phase::Connecting);
     match source {
         #[cfg(feature = "postgres")]

@@ -49,11 +49,10 @@ impl ParallelCompressor {
     /// `threads` 0 means one per core.
     pub fn new(level: u32, threads: usize) -> Self {
         let level = level.min(9);
-        let threads = if threads == 0 {
-            std::thread::available_parallelism().map_or(2, |n| n.get())
-        } else {
-            threads
-        };
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        // Checked by `backup` already; capped here too so no caller can spawn without bound.
+        let threads = crate::pipeline::compression_threads(threads as u64, cores)
+            .unwrap_or(crate::pipeline::MAX_THREADS as usize);
         let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads);
         let (done_tx, done_rx) = mpsc::channel::<Done>();
         let job_rx = Arc::new(Mutex::new(job_rx));

@@ -11,6 +11,21 @@ use crate::manifest::Digest;
 
 pub const DEFAULT_LEVEL: u32 = 6;
 
+/// The most compression threads any front end accepts (the CLI's `--threads`, the engines'
+/// `threads`): far past what gzip gains from, short of what exhausts a machine.
+pub const MAX_THREADS: u64 = 256;
+
+/// Compression threads as every front end takes them: 0 means one per core (`cores`).
+pub fn compression_threads(requested: u64, cores: usize) -> crate::error::Result<usize> {
+    match requested {
+        0 => Ok(cores.max(1)),
+        n if n <= MAX_THREADS => Ok(n as usize),
+        n => Err(crate::error::Error::invalid(format!(
+            "threads must be a whole number from 0 (one per core) to {MAX_THREADS}, not {n}"
+        ))),
+    }
+}
+
 /// gzip header: magic, deflate, no flags, no mtime, no extra flags, OS = Unix.
 pub const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
 

@@ -119,9 +119,6 @@ pub async fn ensure_database(target: &ConnectionInfo) -> Result<bool> {
     Ok(true)
 }
 
-/// Loads tried when PostgreSQL aborts the restore to break a deadlock with a live Backstage.
-const DEADLOCK_ATTEMPTS: u64 = 4;
-
 /// Restores `entry` into `target`.
 pub async fn restore(
     store: &dyn Store,
@@ -257,7 +254,7 @@ async fn restore_in(
     // Over a live Backstage, DROP SCHEMA … CASCADE locks table after table while the catalog
     // locks others: PostgreSQL may break the deadlock by aborting the restore. The transaction
     // rolled back, so the target is unchanged and the load is simply run again.
-    let mut attempt = 1;
+    let mut loads = 1;
     let bytes = loop {
         match load(
             store,
@@ -272,13 +269,14 @@ async fn restore_in(
         )
         .await
         {
-            Err(err)
-                if attempt < DEADLOCK_ATTEMPTS && err.message().contains("deadlock detected") =>
-            {
-                attempt += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
-            }
-            other => break other?,
+            Err(err) => match crate::restore_sql::deadlock_retry_delay(loads, err.message()) {
+                Some(delay) => {
+                    loads += 1;
+                    tokio::time::sleep(delay).await;
+                }
+                None => return Err(err),
+            },
+            Ok(bytes) => break bytes,
         }
     };
     // Committed by now: a catalog whose entities cannot be counted (a changed schema) is

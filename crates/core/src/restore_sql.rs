@@ -38,9 +38,32 @@ pub fn prelude(drop_schemas: &[String], schema_mode: bool, lz4_toast: bool) -> S
     sql
 }
 
+/// Loads a restore tries when PostgreSQL aborts it to break a deadlock with a live Backstage.
+pub const DEADLOCK_ATTEMPTS: u32 = 4;
+
+/// After load number `loads` (from 1) failed with `message`: how long to wait before loading
+/// again, when PostgreSQL aborted it to break a deadlock (the transaction rolled back, so the
+/// target is unchanged) and attempts remain; `None` otherwise. Both engines retry by this.
+pub fn deadlock_retry_delay(loads: u32, message: &str) -> Option<std::time::Duration> {
+    (loads < DEADLOCK_ATTEMPTS && message.contains("deadlock detected"))
+        .then(|| std::time::Duration::from_millis(500 * u64::from(loads)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deadlock_is_loaded_again_three_times_with_a_growing_pause() {
+        let deadlock = "ERROR:  deadlock detected\nDETAIL:  Process 1 waits for …";
+        let delays: Vec<_> = (1..=5).map(|n| deadlock_retry_delay(n, deadlock)).collect();
+        let ms = |n| Some(std::time::Duration::from_millis(n));
+        assert_eq!(delays, [ms(500), ms(1000), ms(1500), None, None]);
+        assert_eq!(
+            deadlock_retry_delay(1, "ERROR:  relation does not exist"),
+            None
+        );
+    }
 
     #[test]
     fn settings_come_inside_the_transaction_before_any_drop() {

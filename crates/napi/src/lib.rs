@@ -98,6 +98,21 @@ fn count(options: &Value, key: &str) -> Result<Option<u32>> {
     }
 }
 
+/// `threads` by core's rule (`pipeline::compression_threads`), with its message for any bad value.
+fn threads(options: &Value) -> Result<usize> {
+    use backstage_backup_core::pipeline::{compression_threads, MAX_THREADS};
+    let requested = match options.get("threads") {
+        None | Some(Value::Null) => 0,
+        Some(v) => v.as_u64().ok_or_else(|| {
+            Error::invalid(format!(
+                "threads must be a whole number from 0 (one per core) to {MAX_THREADS}, not {v}"
+            ))
+        })?,
+    };
+    compression_threads(requested, 1)?;
+    Ok(requested as usize)
+}
+
 fn duration(options: &Value, key: &str) -> Result<Option<chrono::Duration>> {
     text(options, key)
         .map(|t| t.parse::<HumanDuration>().map(|d| d.0))
@@ -151,7 +166,7 @@ impl OpTask {
                     trigger,
                     labels,
                     plugin_id: text(options, "plugin_id").map(str::to_string),
-                    threads: count(options, "threads")?.unwrap_or(0) as usize,
+                    threads: threads(options)?,
                     signing_key: self.trust.key.clone(),
                 };
                 let store = self.open().await?;

@@ -107,6 +107,29 @@ pub fn restore_prelude(drop_schemas: Vec<String>, schema_mode: bool, lz4_toast: 
     backstage_backup_core::restore_sql::prelude(&drop_schemas, schema_mode, lz4_toast)
 }
 
+/// Compression threads for `requested` (0: one per core) on a machine of `cores`: core's rule,
+/// the CLI's and the native engine's too; throws E_INVALID past the limit.
+#[wasm_bindgen(js_name = compressionThreads)]
+pub fn compression_threads(requested: f64, cores: u32) -> Result<u32, JsValue> {
+    if !(requested >= 0.0 && requested.fract() == 0.0 && requested <= u64::MAX as f64) {
+        return Err(coded(Error::invalid(format!(
+            "threads must be a whole number from 0 (one per core) to {}, not {requested}",
+            backstage_backup_core::pipeline::MAX_THREADS
+        ))));
+    }
+    backstage_backup_core::pipeline::compression_threads(requested as u64, cores as usize)
+        .map(|n| n as u32)
+        .map_err(coded)
+}
+
+/// Milliseconds to wait before loading again after load `loads` failed with `message` (a
+/// deadlock PostgreSQL broke by aborting the restore), or undefined: core's rule.
+#[wasm_bindgen(js_name = deadlockRetryDelayMs)]
+pub fn deadlock_retry_delay_ms(loads: u32, message: &str) -> Option<f64> {
+    backstage_backup_core::restore_sql::deadlock_retry_delay(loads, message)
+        .map(|d| d.as_millis() as f64)
+}
+
 /// The query answering whether the server can compress TOASTed values with LZ4.
 #[wasm_bindgen(js_name = lz4ToastProbe)]
 pub fn lz4_toast_probe() -> String {
