@@ -129,19 +129,25 @@ async function startRegistry(bin) {
       'log: { type: stdout, format: pretty, level: warn }',
     ].join('\n'),
   );
+  const taken = await new Promise(resolve => {
+    const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+    socket.on('error', () => resolve(false));
+  });
+  assert.ok(!taken, `port ${port} is taken (a verdaccio left running?): stop what listens there`);
   const child = spawn(path.join(bin, 'verdaccio'), ['--config', path.join(dir, 'config.yaml')], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
   });
   const url = `http://127.0.0.1:${port}/`;
   await waitFor('verdaccio', async () => (await fetch(`${url}-/ping`)).ok, 60_000);
-  const user = await fetch(`${url}-/user/org.couchdb.user:ci`, {
+  const name = `ci${process.pid}`;
+  const user = await fetch(`${url}-/user/org.couchdb.user:${name}`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'ci', password: `ci-${process.pid}-${Date.now()}` }),
+    body: JSON.stringify({ name, password: `ci-${process.pid}-${Date.now()}` }),
   });
   const { token } = await user.json();
-  assert.ok(token, 'verdaccio gave no token');
+  assert.ok(token, `verdaccio gave no token (${user.status})`);
   const npmrc = path.join(dir, 'npmrc');
   fs.writeFileSync(npmrc, `//127.0.0.1:${port}/:_authToken=${token}\n`, { mode: 0o600 });
   for (const name of [
@@ -194,7 +200,8 @@ async function guestToken(base) {
 /** Starts the app's backend as the app's README does (`yarn workspace backend start`, which also
  * serves the built frontend), until it answers. */
 async function startBackend(port, extraEnv) {
-  const log = fs.createWriteStream(path.join(work, `backend-${port}.log`));
+  const logFile = path.join(work, `backend-${extraEnv.BACKSTAGE_BACKUP_ENGINE || 'native'}.log`);
+  const log = fs.createWriteStream(logFile);
   const child = spawn('yarn', ['workspace', 'backend', 'start'], {
     cwd: appDir,
     env: { ...env, ...extraEnv },
@@ -207,12 +214,12 @@ async function startBackend(port, extraEnv) {
   try {
     await waitFor('the backend', async () => (await fetch(`${base}/.backstage/health/v1/readiness`)).ok, 180_000);
   } catch (err) {
-    console.log(fs.readFileSync(path.join(work, `backend-${port}.log`), 'utf8').slice(-4000));
+    console.log(fs.readFileSync(logFile, 'utf8').slice(-4000));
     throw err;
   }
   return {
     base,
-    log: () => fs.readFileSync(path.join(work, `backend-${port}.log`), 'utf8'),
+    log: () => fs.readFileSync(logFile, 'utf8'),
     // The whole process group: yarn, backstage-cli and the backend it runs.
     stop: () =>
       new Promise(resolve => {
@@ -263,7 +270,13 @@ async function backupThroughApi(base) {
 before(async () => {
   const t = tools();
   node22 = t.node;
+  // The machine's environment (its CA certificates and proxies reach the registry) less npm's
+  // own variables (this test may run under `npm run`) and anything of Rust's.
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(npm_|CARGO|RUSTUP|RUSTC|CI$)/i.test(k)),
+  );
   env = {
+    ...inherited,
     HOME: os.homedir(),
     // Node 22 first; no cargo or rustc anywhere on it.
     PATH: `${path.dirname(node22)}:${t.bin}:${BARE_PATH}`,
