@@ -199,8 +199,8 @@ async function guestToken(base) {
 
 /** Starts the app's backend as the app's README does (`yarn workspace backend start`, which also
  * serves the built frontend), until it answers. */
-async function startBackend(port, extraEnv) {
-  const logFile = path.join(work, `backend-${extraEnv.BACKSTAGE_BACKUP_ENGINE || 'native'}.log`);
+async function startBackend(port, extraEnv, name) {
+  const logFile = path.join(work, `backend-${name}.log`);
   const log = fs.createWriteStream(logFile);
   const child = spawn('yarn', ['workspace', 'backend', 'start'], {
     cwd: appDir,
@@ -334,8 +334,15 @@ test('the app builds its frontend with the Backups page in it', () => {
   assert.ok(bundle.includes('Back up catalog'), 'the Backups page is not in the app bundle');
 });
 
-for (const kind of ['native', 'wasm']) {
-  test(`the app's backend backs up its catalog through the API on the ${kind} engine, no Rust on PATH`, async () => {
+/** The official Node binary of `major` (the npm package `node`), kept under ~/.cache. */
+function nodeOf(major) {
+  return path.join(step('bash', [path.join(root, 'scripts', 'node-bin.sh'), String(major)]).trim(), 'node');
+}
+
+// Backstage's two Node versions: the app as installed (Node 22) on both engines, and the same
+// installed app's backend started on Node 24.
+for (const [kind, major] of [['native', 22], ['wasm', 22], ['native', 24]]) {
+  test(`the app's backend on Node ${major} backs up its catalog through the API on the ${kind} engine, no Rust on PATH`, async () => {
     const port = await freePort();
     const store = fs.mkdtempSync(path.join(os.tmpdir(), `bbapp-store-${kind}-`));
     fs.writeFileSync(
@@ -355,15 +362,18 @@ for (const kind of ['native', 'wasm']) {
         `  store: ${store}`,
       ].join('\n'),
     );
-    const backend = await timed(`backend (${kind}): start`, () =>
-      startBackend(port, kind === 'wasm' ? { BACKSTAGE_BACKUP_ENGINE: 'wasm' } : {}),
+    const nodeEnv = major === 22 ? {} : { PATH: `${path.dirname(nodeOf(major))}:${env.PATH}` };
+    // Yarn, backstage-cli and the backend all run on the first `node` on PATH.
+    assert.match(sh('node', ['--version'], { env: { ...env, ...nodeEnv } }), new RegExp(`^v${major}\\.`));
+    const backend = await timed(`backend (${kind}, Node ${major}): start`, () =>
+      startBackend(port, { ...nodeEnv, ...(kind === 'wasm' ? { BACKSTAGE_BACKUP_ENGINE: 'wasm' } : {}) }, `${kind}-${major}`),
     );
     try {
       assert.match(backend.log(), new RegExp(`backup engine: ${kind}`));
-      const { id, total } = await timed(`backend (${kind}): backup through the API`, () => backupThroughApi(backend.base));
+      const { id, total } = await timed(`backend (${kind}, Node ${major}): backup through the API`, () => backupThroughApi(backend.base));
       console.log(`# ${kind}: ${id} holds ${total} entities`);
       assert.ok(fs.existsSync(path.join(store, `${id}.sql.gz.manifest.json`)));
-      if (kind === 'native') {
+      if (kind === 'native' && major === 22) {
         await timed('browser: a guest clicks Back up catalog on /backup', async () => {
           // Debian's chromium (installed with apt when missing) under playwright-core.
           ensureChromium();
