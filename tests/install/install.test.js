@@ -14,7 +14,6 @@ const path = require('node:path');
 
 const root = path.join(__dirname, '..', '..');
 const releaseDir = path.resolve(process.env.RELEASE_DIR || path.join(root, 'release'));
-const cache = path.join(os.homedir(), '.cache', 'backstage-backup');
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(root, 'target');
 const admin = 'postgresql://postgres@127.0.0.1:5432/postgres';
 const database = `bbinstall_${process.pid}`;
@@ -30,17 +29,10 @@ const tarball = name => {
   return file;
 };
 
-/** The official Node binary of `major`, from the npm package `node`, kept under ~/.cache. */
+/** The official Node binary of `major` (scripts/node-bin.sh installs and checks it). */
 function nodeBinary(major) {
-  const dir = path.join(cache, 'nodes', String(major));
-  const bin = path.join(dir, 'node_modules', 'node', 'bin', 'node');
-  if (!fs.existsSync(bin)) {
-    fs.mkdirSync(dir, { recursive: true });
-    execFileSync('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--silent', `node@${major}`], { stdio: 'inherit' });
-  }
-  const said = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
-  assert.match(said, new RegExp(`^v${major}\\.`));
-  return bin;
+  const dir = execFileSync('bash', [path.join(root, 'scripts', 'node-bin.sh'), String(major)], { encoding: 'utf8' }).trim();
+  return path.join(dir, 'node');
 }
 
 /** Runs `code` in the installed app on `node`, with no Rust on PATH; returns its JSON output. */

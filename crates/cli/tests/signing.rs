@@ -52,6 +52,25 @@ async fn a_private_key_signs_and_the_public_key_checks_verify_restore_drill_list
         .code(2)
         .stderr(contains("exists already"));
 
+    // A private key file in the way: nothing is written, and the public half made first is gone.
+    let taken = work.path().join("taken.pem");
+    std::fs::write(&taken, "mine").unwrap();
+    cli()
+        .args(["keygen", "--out"])
+        .arg(&taken)
+        .assert()
+        .code(2)
+        .stderr(contains("exists already"));
+    assert_eq!(std::fs::read_to_string(&taken).unwrap(), "mine");
+    assert!(!work.path().join("taken.pem.pub").exists());
+    // A folder that does not exist: named, nothing made.
+    cli()
+        .args(["keygen", "--out"])
+        .arg(work.path().join("missing/k.pem"))
+        .assert()
+        .code(2)
+        .stderr(contains("missing/k.pem.pub"));
+
     let store = work.path().join("store");
     let store = store.to_str().unwrap();
     let manifest = json_of(
