@@ -1,7 +1,7 @@
 //! No `weed` process outlives its test binary, whether the binary exits normally (with
 //! `S3Server::shared()`'s static never dropped) or is SIGKILLed.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -11,8 +11,8 @@ use backstage_backup_testkit::S3Server;
 const HELPER_ENV: &str = "BBTEST_TESTKIT_ORPHAN_HELPER";
 
 /// Run by the `no_weed_survives_*` tests in a child copy of this test binary: starts
-/// servers, prints their weed pids, then either returns (the process exits with the shared
-/// server's static never dropped) or sleeps until the parent SIGKILLs it.
+/// servers, prints their weed pids, then either returns when the parent says so (the process
+/// exits with the shared server's static never dropped) or sleeps until the parent SIGKILLs it.
 #[test]
 #[ignore = "helper, run by the no_weed_survives_* tests"]
 fn orphan_helper() -> Result<()> {
@@ -24,6 +24,9 @@ fn orphan_helper() -> Result<()> {
     println!("WEED_PID={}", shared.weed_pid().context("no pid")?);
     if mode == "exit" {
         println!("READY");
+        // Wait for the parent to have seen weed running: returning at once raced its check.
+        let mut go = String::new();
+        std::io::stdin().read_line(&mut go)?;
         return Ok(());
     }
     let owned = rt.block_on(S3Server::start())?;
@@ -55,7 +58,7 @@ fn run_helper(mode: &str) -> Result<()> {
             "--test-threads=1",
         ])
         .env(HELPER_ENV, mode)
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()?;
@@ -90,6 +93,9 @@ fn run_helper(mode: &str) -> Result<()> {
     }
     if mode == "kill" {
         child.kill()?; // SIGKILL: no destructor, no atexit, nothing runs in the child
+    } else {
+        // Lets the helper return now that its weed was seen running.
+        child.stdin.take().context("no stdin")?.write_all(b"go\n")?;
     }
     let status = child.wait()?;
     let _ = drain.join();
