@@ -45,10 +45,7 @@ export interface ProgressEvent {
 export interface DatabaseOptions {
   /** postgresql://user:password@host:5432/backstage_plugin_catalog; else appConfig, DATABASE_URL, PG*. */
   databaseUrl?: string;
-  /**
-   * Backstage app-config files to find the database in (later files win, `${VAR}`, `$env`, `$file`).
-   * Native engine only: the WebAssembly engine fails with E_UNAVAILABLE (pass `appConfigJson` or `databaseUrl`).
-   */
+  /** Backstage app-config files to find the database in (later files win, `${VAR}`, `$env`, `$file`). */
   appConfig?: string[];
   /** Backstage's configuration as JSON text, already read (`{"backend": {"database": …}}`): the database is derived from it as Backstage does. */
   appConfigJson?: string;

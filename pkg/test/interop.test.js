@@ -88,37 +88,45 @@ test('the CLI lists, verifies and restores a wasm-engine backup; the wasm engine
   }
 });
 
-test('a killed wasm-engine backup is listed as incomplete by the native engine and cleared by its next backup', async () => {
-  const dir = tmpdir('bbnode-killed-');
-  try {
-    const script =
-      `const { Engine } = require(${JSON.stringify(path.join(__dirname, '..'))});` +
-      `new Engine({ store: ${JSON.stringify(dir)}, engine: 'wasm' }).backup({ databaseUrl: ${JSON.stringify(dbUrl(bulky))},` +
-      ` onProgress: e => { if (e.stored > 2e6) { console.log('going'); } } });`;
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise((resolve, reject) => {
-      child.stdout.on('data', () => resolve());
-      child.on('exit', code => reject(new Error(`the backup ended (${code}) before it could be killed`)));
-    });
-    child.kill('SIGKILL');
-    await new Promise(r => child.on('close', r));
-    // pg_dump dies with its session; give the server a moment to drop the lock.
-    await new Promise(r => setTimeout(r, 500));
-    const native = new Engine({ store: dir, engine: 'native' });
-    const [left] = await native.list();
-    assert.equal(left.status, 'incomplete');
-    assert.ok(fs.readdirSync(dir).some(f => f.startsWith('.')), 'a staged temp file is left');
-    // Its next backup of the same database holds the lock, so the leftovers are dead: cleared.
-    const next = await native.backup({ databaseUrl: dbUrl(bulky) });
-    const all = await native.list();
-    assert.deepEqual(
-      all.map(x => x.status),
-      ['complete'],
-      JSON.stringify(all),
-    );
-    assert.equal(all[0].id, next.id);
-    assert.deepEqual(fs.readdirSync(dir).filter(f => f.startsWith('.')), []);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+// Either engine, killed mid-backup, leaves leftovers the other engine's next backup clears: the
+// marker, the staged object and the clean-up rules are one protocol (core's), not two copies.
+for (const [killed, survivor] of [
+  ['wasm', 'native'],
+  ['native', 'wasm'],
+]) {
+  test(`a killed ${killed}-engine backup is listed as incomplete by the ${survivor} engine and cleared by its next backup`, async () => {
+    const dir = tmpdir('bbnode-killed-');
+    try {
+      const script =
+        `const { Engine } = require(${JSON.stringify(path.join(__dirname, '..'))});` +
+        `new Engine({ store: ${JSON.stringify(dir)}, engine: ${JSON.stringify(killed)} }).backup({ databaseUrl: ${JSON.stringify(dbUrl(bulky))},` +
+        ` onProgress: e => { if (e.stored > 2e6) { console.log('going'); } } });`;
+      const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise((resolve, reject) => {
+        child.stdout.on('data', () => resolve());
+        child.on('exit', code => reject(new Error(`the backup ended (${code}) before it could be killed`)));
+      });
+      child.kill('SIGKILL');
+      await new Promise(r => child.on('close', r));
+      // pg_dump dies with its session; give the server a moment to drop the lock.
+      await new Promise(r => setTimeout(r, 500));
+      const other = new Engine({ store: dir, engine: survivor });
+      const [left] = await other.list();
+      assert.equal(left.status, 'incomplete');
+      assert.ok(fs.readdirSync(dir).some(f => f.startsWith('.')), 'a staged temp file is left');
+      // Its next backup of the same database holds the lock, and the killed process is gone
+      // (its marker names it): the leftovers are dead and cleared, well inside the grace period.
+      const next = await other.backup({ databaseUrl: dbUrl(bulky) });
+      const all = await other.list();
+      assert.deepEqual(
+        all.map(x => x.status),
+        ['complete'],
+        JSON.stringify(all),
+      );
+      assert.equal(all[0].id, next.id);
+      assert.deepEqual(fs.readdirSync(dir).filter(f => f.startsWith('.')), []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

@@ -13,40 +13,6 @@ const { Worker } = require('node:worker_threads');
 const { BackupError, database, aborted, checkAborted } = require('../errors');
 const core = require('./core');
 const pg = require('./postgres');
-const { index, clearLeftovers, readMarker, thisProcess } = require('./listing');
-
-/**
- * Reserves a name no other backup has (one-second resolution), as core's backup.rs: the marker
- * is created only if absent, so of two backups picking one second exactly one wins it, and a
- * twin that finished first shows its other objects in the listing taken after. `{name, token}`.
- */
-const NAME_ATTEMPTS = 8;
-
-async function reserveName(store, pluginId) {
-  const owner = thisProcess();
-  for (let i = 0; i < NAME_ATTEMPTS; i++) {
-    const token = crypto.randomBytes(16).toString('hex');
-    const name = core.reserveName(pluginId, Date.now(), token, owner);
-    try {
-      await store.putNew(name.keys.marker, Buffer.from(name.marker));
-      if (core.nameIsOurs(name.id, (await index(store)).groups)) return { name, token };
-      await releaseMarker(store, name, token);
-    } catch (err) {
-      if (err.code !== 'E_EXISTS') throw err;
-    }
-    await new Promise(resolve => setTimeout(resolve, 1000 - (Date.now() % 1000)));
-  }
-  throw new BackupError(
-    'E_EXISTS',
-    `${NAME_ATTEMPTS} seconds in a row found their name taken by another backup of this database; other backups may be running: try again when they are done`,
-  );
-}
-
-/** Deletes the marker only while it is still the one this backup wrote (its token). */
-async function releaseMarker(store, name, token) {
-  const text = await readMarker(store, name.keys.marker).catch(() => undefined);
-  if (text !== undefined && core.markerToken(text) === token) await store.delete(name.keys.marker).catch(() => {});
-}
 
 function spawnPgDump(tools, conn, snapshot) {
   const args = ['--format=plain', '--no-password', `--snapshot=${snapshot}`];
@@ -193,9 +159,10 @@ async function streamInto(upload, input, level, threads, progress, signal) {
 }
 
 async function writeBackup(store, dump, database_, entities, options, progress, signal) {
-  const { name, token } = await reserveName(store, database_.plugin_id);
-  const { keys } = name;
-  const createdAt = Date.parse(JSON.parse(name.marker).started_at);
+  // core's reservation: the marker, created only if absent, makes the name this backup's.
+  const name = await core.reserveName(store, database_.plugin_id);
+  const { id, keys } = name;
+  const createdAt = name.startedMs;
   // The parts this backup created: a failure deletes these and nothing else.
   const written = [];
   try {
@@ -231,7 +198,7 @@ async function writeBackup(store, dump, database_, entities, options, progress, 
     written.push(keys.sidecar);
     // Signed with the engine's private key when it has one (options.trust).
     const { manifest, text } = core.buildSignedManifest({
-      id: name.id,
+      id,
       name: keys.data,
       database: database_,
       created_at_ms: createdAt,
@@ -247,11 +214,12 @@ async function writeBackup(store, dump, database_, entities, options, progress, 
     written.push(keys.manifest);
     // A leftover marker beside a manifest is harmless: the manifest decides.
     await store.delete(keys.marker).catch(() => {});
+    name.free();
     progress.phase('done');
     return manifest;
   } catch (err) {
     for (const key of [keys.manifest, keys.sidecar, keys.data]) if (written.includes(key)) await store.delete(key).catch(() => {});
-    await releaseMarker(store, name, token);
+    await name.release();
     throw signal?.aborted ? aborted() : err;
   }
 }
@@ -277,7 +245,7 @@ async function backupDatabase(store, conn, pluginId, options, progress, signal) 
     const tools = await pg.findTools(server.major);
     checkAborted(signal);
     // Other databases (servers) may share this plugin id and store: only what is abandoned goes.
-    await clearLeftovers(store, pluginId, core.defaultGraceSeconds(), Date.now());
+    await core.clearLeftovers(store, pluginId);
     checkAborted(signal);
     dump = spawnPgDump(tools, conn, snapshot);
     const info = {

@@ -2,6 +2,9 @@
 // The WebAssembly half of the engine (crates/wasm, built by scripts/build-wasm.sh into
 // pkg/wasm/): every decision and byte transform. Its errors carry the core's stable codes;
 // here they become BackupErrors.
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const { BackupError } = require('../errors');
@@ -46,6 +49,59 @@ for (const [name, value] of Object.entries(wasm)) {
           }
         };
 }
+
+/** Reads a short /proc value: at most 64 characters, else nothing. */
+function readShort(file) {
+  try {
+    const text = fs.readFileSync(file, 'utf8').trim();
+    return text && text.length <= 64 ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// What core's store protocols need from Node (its `Host`): wasm32 has no clock, timer or process.
+wasm.installHost({
+  /** This process as a backup's marker names it. */
+  thisProcess() {
+    let pidNamespace;
+    try {
+      pidNamespace = fs.readlinkSync('/proc/self/ns/pid');
+    } catch {}
+    const bootId = readShort('/proc/sys/kernel/random/boot_id');
+    return {
+      host: os.hostname().slice(0, 255),
+      ...(bootId ? { boot_id: bootId } : {}),
+      ...(pidNamespace && pidNamespace.length <= 64 ? { pid_namespace: pidNamespace } : {}),
+      pid: process.pid,
+    };
+  },
+  /** Whether `pid` runs in this PID namespace (EPERM: it runs as another user). */
+  pidAlive(pid) {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err) {
+      return err.code !== 'ESRCH';
+    }
+  },
+  randomToken: () => crypto.randomBytes(16).toString('hex'),
+  sleep: ms => new Promise(resolve => setTimeout(resolve, ms)),
+  envVar: name => process.env[name],
+  /** A regular file's first `max + 1` bytes at most (core judges the size and the text). */
+  readSmallFile(file, max) {
+    if (!fs.statSync(file).isFile()) throw new Error('not a regular file');
+    const fd = fs.openSync(file, 'r');
+    try {
+      const buffer = Buffer.alloc(max + 1);
+      let length = 0;
+      for (let n; length < buffer.length && (n = fs.readSync(fd, buffer, length, buffer.length - length, null)) > 0; ) length += n;
+      return buffer.subarray(0, length);
+    } finally {
+      fs.closeSync(fd);
+    }
+  },
+});
 
 let warmed = false;
 api.warmUp = () => {

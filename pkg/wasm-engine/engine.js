@@ -7,10 +7,8 @@ const core = require('./core');
 const pg = require('./postgres');
 const { openStore } = require('./store');
 const { backup } = require('./backup');
-const { listEntries, holdBackup } = require('./listing');
 const { verify } = require('./verify');
 const { restore, drill } = require('./restore');
-const { prune, health } = require('./maintenance');
 
 // Safety backups before a restore use gzip's default level, as the native engine's do.
 const SAFETY_LEVEL = 6;
@@ -29,11 +27,11 @@ function reporter(onProgress) {
 
 /** Runs `read(entry)` with the backup held against prune (core's read_hold.rs). */
 async function whileHeld(store, selector, pluginId, purpose, signal, read) {
-  const { entry, release } = await holdBackup(store, selector, pluginId, purpose, signal);
+  const held = await core.holdBackup(store, String(selector), pluginId ?? undefined, purpose, signal);
   try {
-    return await read(entry);
+    return await read(held.entry);
   } finally {
-    await release();
+    await held.release();
   }
 }
 
@@ -67,7 +65,7 @@ class WasmEngine {
   }
 
   list() {
-    return run(undefined, async () => core.summaries(await listEntries(openStore(this.storeUrl, this.s3Credentials)), this.trust));
+    return run(undefined, () => core.listBackups(openStore(this.storeUrl, this.s3Credentials), this.trust));
   }
 
   verify(selector, onProgress, signal) {
@@ -102,7 +100,9 @@ class WasmEngine {
   openRead(selector) {
     return run(undefined, async () => {
       const store = openStore(this.storeUrl, this.s3Credentials);
-      const { entry, release } = await holdBackup(store, selector, undefined, 'download', undefined);
+      const held = await core.holdBackup(store, String(selector), undefined, 'download', undefined);
+      const entry = held.entry;
+      const release = () => held.release();
       let opened;
       try {
         // A download is a restore by hand: the same signatures are required.
@@ -135,11 +135,11 @@ class WasmEngine {
   }
 
   prune(opts) {
-    return run(undefined, () => prune(openStore(this.storeUrl, this.s3Credentials), opts, this.trust));
+    return run(undefined, () => core.prune(openStore(this.storeUrl, this.s3Credentials), opts, this.trust));
   }
 
   health(opts) {
-    return run(undefined, () => health(openStore(this.storeUrl, this.s3Credentials), opts, this.trust));
+    return run(undefined, () => core.health(openStore(this.storeUrl, this.s3Credentials), opts, this.trust));
   }
 }
 

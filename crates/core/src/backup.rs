@@ -12,25 +12,23 @@ use chrono::{Duration, Utc};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::leftovers::clear_leftovers;
-use crate::listing::index;
 use crate::manifest::{
     sidecar_text, Compression, DatabaseInfo, Manifest, Trigger, TriggerKind, FORMAT_V1,
 };
-use crate::marker::{random_token, Marker, Owner, DEFAULT_GRACE_HOURS};
+use crate::marker::DEFAULT_GRACE_HOURS;
 use crate::naming::{validate_plugin_id, BackupName, Part};
 use crate::parallel_gzip::ParallelCompressor;
 use crate::pipeline::{StreamDigests, DEFAULT_LEVEL};
 use crate::progress::{self, Phase, Progress};
+use crate::reservation::reserve_name;
 #[cfg(feature = "postgres")]
 use crate::source::DatabaseSource;
 use crate::source::DumpSource;
 use crate::store::Store;
 use crate::verify::ends_with_completion_line;
 
-/// Seconds (names) a backup tries before giving up: enough for a handful started at once.
-const NAME_ATTEMPTS: usize = 8;
 /// Compressed output is handed to the store in chunks of this size.
 const CHUNK_BYTES: usize = 1 << 20;
 /// pg_dump's pipe is read this much at a time.
@@ -233,68 +231,6 @@ impl DumpChild {
     }
 }
 
-/// A name reserved for this backup: its marker was created only if absent, and no other
-/// object carries the name (a finished twin deletes its marker when done).
-struct Reservation {
-    name: BackupName,
-    marker: Marker,
-}
-
-/// Reserves a name no other backup has (names have one-second resolution): two backups that
-/// pick the same second race for the marker, and exactly one wins it.
-async fn reserve_name(store: &dyn Store, plugin_id: &str) -> Result<Reservation> {
-    let owner = Owner::this_process();
-    for _ in 0..NAME_ATTEMPTS {
-        let now = Utc::now();
-        let name = BackupName::new(plugin_id, now)?;
-        let marker = Marker {
-            started_at: now,
-            tool_version: env!("CARGO_PKG_VERSION").to_string(),
-            token: random_token(),
-            owner: Some(owner.clone()),
-        };
-        let created = store
-            .put_new(&name.key(Part::Marker), Bytes::from(marker.to_json()))
-            .await;
-        match created {
-            Ok(()) => {
-                // Checked after the marker exists: a twin that finished before it was created
-                // has its manifest listed by now; one that finishes later lost the marker race.
-                let taken = index(store).await?;
-                let others = taken.get(&name).is_some_and(|objects| {
-                    objects.pending || objects.objects.keys().any(|&part| part != Part::Marker)
-                });
-                if !others {
-                    return Ok(Reservation { name, marker });
-                }
-                release_marker(store, &name, &marker).await;
-            }
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(
-            1000 - Utc::now().timestamp_subsec_millis().min(999) as u64,
-        ))
-        .await;
-    }
-    Err(Error::new(
-        ErrorKind::AlreadyExists,
-        format!(
-            "{NAME_ATTEMPTS} seconds in a row found their name taken by another backup of this \
-             database; other backups may be running: try again when they are done"
-        ),
-    ))
-}
-
-/// Deletes the marker only while it is still the one this backup wrote (its token).
-async fn release_marker(store: &dyn Store, name: &BackupName, marker: &Marker) {
-    if let Ok(Some(found)) = crate::leftovers::read_marker(store, name).await {
-        if found.token == marker.token {
-            let _ = store.delete(&name.key(Part::Marker)).await;
-        }
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn write_backup(
     store: &dyn Store,
@@ -306,8 +242,9 @@ async fn write_backup(
     cancel: &CancellationToken,
     mut dump: Option<DumpChild>,
 ) -> Result<Manifest> {
-    let Reservation { name, marker } = reserve_name(store, &database.plugin_id).await?;
-    let created_at = marker.started_at;
+    let reservation = reserve_name(store, &database.plugin_id).await?;
+    let name = reservation.name.clone();
+    let created_at = reservation.marker.started_at;
     // The parts this backup created: a failure deletes these and nothing else.
     let mut written: Vec<Part> = Vec::new();
     let outcome = async {
@@ -373,7 +310,7 @@ async fn write_backup(
                     let _ = store.delete(&name.key(part)).await;
                 }
             }
-            release_marker(store, &name, &marker).await;
+            reservation.release(store).await;
             Err(err)
         }
     }

@@ -43,6 +43,23 @@ impl ErrorKind {
             ErrorKind::Internal => "E_INTERNAL",
         }
     }
+
+    /// The kind a stable code names (errors that crossed into JS and back).
+    pub fn from_code(code: &str) -> Option<ErrorKind> {
+        [
+            ErrorKind::InvalidInput,
+            ErrorKind::NotFound,
+            ErrorKind::AlreadyExists,
+            ErrorKind::Integrity,
+            ErrorKind::Locked,
+            ErrorKind::Database,
+            ErrorKind::Store,
+            ErrorKind::Cancelled,
+            ErrorKind::Internal,
+        ]
+        .into_iter()
+        .find(|kind| kind.code() == code)
+    }
 }
 
 /// An error with its kind and a message meant for the person who has to fix it.

@@ -5,10 +5,10 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 use crate::listing::list_backups;
 use crate::listing::{BackupEntry, BackupStatus, Record};
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 use crate::store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -503,7 +503,7 @@ fn record_check(
 }
 
 /// Lists the store and judges it; an unreachable store is UNKNOWN, not an error.
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 pub async fn health(
     store: &dyn Store,
     thresholds: &HealthThresholds,

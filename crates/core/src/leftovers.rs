@@ -8,8 +8,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 use crate::error::{ErrorKind, Result};
+use crate::host::host;
 use crate::listing::index;
-use crate::marker::{abandoned, pid_alive, Marker, Owner, MAX_MARKER_BYTES};
+use crate::marker::{abandoned, Marker, MAX_MARKER_BYTES};
 use crate::naming::{BackupName, Part};
 use crate::store::Store;
 
@@ -52,7 +53,8 @@ pub async fn find_leftovers(
     now: DateTime<Utc>,
     apply: bool,
 ) -> Result<Leftovers> {
-    let here = Owner::this_process();
+    let host = host();
+    let here = host.this_process();
     let ours = |name: &BackupName| plugin_id.is_none_or(|p| name.plugin_id == p);
     // Which unfinished backups are abandoned, judged once per backup (one marker read each).
     let mut verdicts: BTreeMap<BackupName, bool> = BTreeMap::new();
@@ -68,7 +70,9 @@ pub async fn find_leftovers(
         } else {
             read_marker(store, name).await?
         };
-        let verdict = abandoned(started, marker.as_ref(), grace, now, Some(&here), pid_alive);
+        let verdict = abandoned(started, marker.as_ref(), grace, now, Some(&here), |pid| {
+            host.pid_alive(pid)
+        });
         verdicts.insert(name.clone(), verdict);
         Ok(verdict)
     };

@@ -1,8 +1,11 @@
 //! backstage-backup-core: streaming, verified backups of Backstage's PostgreSQL databases.
 //!
 //! The pure parts (`pipeline`, `verify`'s stream checks, `manifest`, `naming`) build for
-//! `wasm32-unknown-unknown` with default features off; stores, pg_dump and the operations sit
-//! behind the `runtime`, `postgres` and `s3` features.
+//! `wasm32-unknown-unknown` with default features off. The store protocols (listing, read
+//! holds, the store lock, name reservation, leftovers, prune, health) are written once over the
+//! `Store` trait and a `Host` behind the `ops` feature, which also builds for wasm32 (crates/wasm
+//! supplies both over JS); the native stores, pg_dump, psql and the operations that run them
+//! sit behind the `runtime`, `postgres` and `s3` features.
 //!
 //! ```no_run
 //! # async fn run() -> backstage_backup_core::Result<()> {
@@ -34,7 +37,7 @@ pub mod marker;
 pub mod naming;
 pub mod pipeline;
 pub mod progress;
-// Pure without `runtime` (hold keys); taking a hold needs it.
+// Pure without `ops` (hold keys); taking a hold needs it.
 pub mod read_hold;
 pub mod restore_sql;
 pub mod retention;
@@ -45,26 +48,30 @@ pub mod verify;
 pub mod backup;
 #[cfg(feature = "postgres")]
 pub mod drill;
-// Pure without `runtime` (evaluate); its store-reading entry point needs it.
+// Pure without `ops` (evaluate); its store-reading entry point needs it.
 pub mod health;
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
+pub mod host;
+#[cfg(feature = "ops")]
 pub mod leftovers;
-// Pure without `runtime` (entry types, records); reading a store needs it.
+// Pure without `ops` (entry types, records); reading a store needs it.
 pub mod listing;
 #[cfg(feature = "runtime")]
 pub mod parallel_gzip;
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 pub mod prune;
+#[cfg(feature = "ops")]
+pub mod reservation;
 #[cfg(feature = "postgres")]
 pub mod restore;
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 pub mod source;
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 pub mod store;
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 pub mod store_lock;
 
 pub use error::{Error, ErrorKind, Result};
 
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 pub use tokio_util::sync::CancellationToken;

@@ -1,22 +1,22 @@
 //! What is in a store: backups grouped from their objects, with a status that never calls a
 //! backup good unless its manifest (written last) is there and readable.
 
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 use crate::error::ErrorKind;
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 use crate::manifest::MAX_MANIFEST_BYTES;
 use crate::naming::{BackupName, Part};
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 use crate::store::{ObjectMeta, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,7 +151,7 @@ impl BackupEntry {
 }
 
 /// The objects one backup has in the store, from a listing alone (no object is read).
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 #[derive(Debug, Default)]
 pub struct BackupObjects {
     pub objects: BTreeMap<Part, ObjectMeta>,
@@ -159,7 +159,7 @@ pub struct BackupObjects {
     pub pending: bool,
 }
 
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 impl BackupObjects {
     pub fn has(&self, part: Part) -> bool {
         self.objects.contains_key(&part)
@@ -219,13 +219,13 @@ pub fn select_entry(
 }
 
 /// Groups the store's objects and open uploads by backup: one LIST, no reads.
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 pub async fn index(store: &dyn Store) -> Result<BTreeMap<BackupName, BackupObjects>> {
     index_of(store, store.list().await?).await
 }
 
 /// As `index`, over objects already listed (the open uploads are still asked for).
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 async fn index_of(
     store: &dyn Store,
     objects: Vec<ObjectMeta>,
@@ -245,13 +245,13 @@ async fn index_of(
 }
 
 /// Lists backups, newest first.
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 pub async fn list_backups(store: &dyn Store) -> Result<Vec<BackupEntry>> {
     list_backups_in(store, store.list().await?).await
 }
 
 /// As `list_backups`, over objects the caller has listed already (prune also needs their keys).
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 pub async fn list_backups_in(
     store: &dyn Store,
     objects: Vec<ObjectMeta>,
@@ -269,7 +269,7 @@ pub async fn list_backups_in(
     Ok(entries)
 }
 
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 async fn read_record(store: &dyn Store, key: &str) -> Option<Record> {
     let bytes = store.get_small(key, MAX_MANIFEST_BYTES).await.ok()?;
     serde_json::from_slice(&bytes).ok()
@@ -307,7 +307,7 @@ pub fn classify(
     }
 }
 
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 async fn load_entry(
     store: &dyn Store,
     name: BackupName,
@@ -360,14 +360,14 @@ async fn load_entry(
 
 /// Finds the backup `selector` names: `latest` (the newest complete one, else the newest
 /// legacy one) or an id.
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 pub async fn find_backup(store: &dyn Store, selector: &str) -> Result<BackupEntry> {
     find_backup_for(store, selector, None).await
 }
 
 /// As `find_backup`, but `latest` prefers backups of `plugin_id` (restoring the catalog must not
 /// pick up a newer backup of another plugin's database) when the store has any.
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 pub async fn find_backup_for(
     store: &dyn Store,
     selector: &str,

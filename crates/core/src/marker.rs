@@ -101,75 +101,13 @@ pub fn abandoned(
     }
 }
 
-#[cfg(feature = "runtime")]
-mod process {
-    use super::Owner;
-
-    fn read_trimmed(path: &str) -> Option<String> {
-        use std::io::Read;
-        let mut text = String::new();
-        std::fs::File::open(path)
-            .ok()?
-            .take(256)
-            .read_to_string(&mut text)
-            .ok()?;
-        let text = text.trim();
-        (!text.is_empty() && text.len() <= 64).then(|| text.to_string())
-    }
-
-    impl Owner {
-        /// This process, as a marker names it.
-        pub fn this_process() -> Owner {
-            Owner {
-                host: rustix::system::uname()
-                    .nodename()
-                    .to_string_lossy()
-                    .chars()
-                    .take(255)
-                    .collect(),
-                boot_id: read_trimmed("/proc/sys/kernel/random/boot_id"),
-                pid_namespace: std::fs::read_link("/proc/self/ns/pid")
-                    .ok()
-                    .and_then(|p| p.to_str().map(str::to_string))
-                    .filter(|p| p.len() <= 64),
-                pid: std::process::id(),
-            }
-        }
-    }
-
-    /// Whether `pid` is a running process in this PID namespace (EPERM: it runs as another user).
-    pub fn pid_alive(pid: u32) -> bool {
-        let Some(pid) = i32::try_from(pid)
-            .ok()
-            .and_then(rustix::process::Pid::from_raw)
-        else {
-            return false;
-        };
-        !matches!(
-            rustix::process::test_kill_process(pid),
-            Err(rustix::io::Errno::SRCH)
-        )
-    }
-
-    /// 128 random bits, hex: the marker's token.
-    pub fn random_token() -> String {
-        use std::io::Read;
-        let mut bytes = [0u8; 16];
-        if std::fs::File::open("/dev/urandom")
-            .and_then(|mut f| f.read_exact(&mut bytes))
-            .is_err()
-        {
-            // No urandom (odd sandboxes): time and pid still make it unique to this backup.
-            let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
-            bytes[..8].copy_from_slice(&nanos.to_le_bytes());
-            bytes[8..12].copy_from_slice(&std::process::id().to_le_bytes());
-        }
-        hex::encode(bytes)
+#[cfg(feature = "ops")]
+impl Owner {
+    /// This process, as a marker names it (from this process's `Host`).
+    pub fn this_process() -> Owner {
+        crate::host::host().this_process()
     }
 }
-
-#[cfg(feature = "runtime")]
-pub use process::{pid_alive, random_token};
 
 #[cfg(test)]
 mod tests {
@@ -248,18 +186,5 @@ mod tests {
         assert!(Marker::parse(long.as_bytes()).is_none());
         let written = marker(Some(owner("h", "b", "n", 3)));
         assert_eq!(Marker::parse(written.to_json().as_bytes()), Some(written));
-    }
-
-    #[cfg(feature = "runtime")]
-    #[test]
-    fn this_process_is_alive_and_a_reaped_child_is_not() {
-        let here = Owner::this_process();
-        assert!(pid_alive(here.pid));
-        let mut child = std::process::Command::new("true").spawn().unwrap();
-        let pid = child.id();
-        child.wait().unwrap();
-        assert!(!pid_alive(pid));
-        assert_eq!(random_token().len(), 32);
-        assert_ne!(random_token(), random_token());
     }
 }

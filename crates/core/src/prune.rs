@@ -39,6 +39,77 @@ pub struct PruneReport {
     pub leftovers: Leftovers,
 }
 
+/// A prune as the engines ask for it (JSON, snake_case): one parser for napi and wasm.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PruneRequest {
+    #[serde(default)]
+    pub keep_last: Option<serde_json::Value>,
+    #[serde(default)]
+    pub keep_daily: Option<serde_json::Value>,
+    #[serde(default)]
+    pub keep_weekly: Option<serde_json::Value>,
+    #[serde(default)]
+    pub keep_monthly: Option<serde_json::Value>,
+    #[serde(default)]
+    pub keep_within: Option<String>,
+    #[serde(default)]
+    pub dry_run: Option<bool>,
+    /// Unfinished backups younger than this are left alone (default a day).
+    #[serde(default)]
+    pub grace: Option<String>,
+}
+
+impl PruneRequest {
+    pub fn from_json(value: serde_json::Value) -> Result<PruneRequest> {
+        serde_json::from_value(value).map_err(|e| {
+            crate::error::Error::invalid(format!(
+                "prune options: {}; known: keep_last, keep_daily, keep_weekly, keep_monthly, \
+                 keep_within, dry_run, grace",
+                crate::naming::printable(&e.to_string())
+            ))
+        })
+    }
+
+    /// The options, each checked: counts are whole numbers, durations parse, and a policy
+    /// that keeps nothing is refused.
+    pub fn options(&self, trust: crate::signing::Trust) -> Result<PruneOptions> {
+        use crate::duration::HumanDuration;
+        let count = |name: &str, value: &Option<serde_json::Value>| match value {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .map(Some)
+                .ok_or_else(|| {
+                    crate::error::Error::invalid(format!("{name} must be a whole number"))
+                }),
+        };
+        let policy = RetentionPolicy {
+            keep_last: count("keep_last", &self.keep_last)?,
+            keep_daily: count("keep_daily", &self.keep_daily)?,
+            keep_weekly: count("keep_weekly", &self.keep_weekly)?,
+            keep_monthly: count("keep_monthly", &self.keep_monthly)?,
+            keep_within: self
+                .keep_within
+                .as_deref()
+                .map(str::parse::<HumanDuration>)
+                .transpose()?,
+        };
+        policy.validate()?;
+        let leftover_grace = match &self.grace {
+            Some(text) => text.parse::<HumanDuration>()?.0,
+            None => Duration::hours(crate::marker::DEFAULT_GRACE_HOURS),
+        };
+        Ok(PruneOptions {
+            policy,
+            dry_run: self.dry_run.unwrap_or(false),
+            leftover_grace,
+            trust,
+        })
+    }
+}
+
 /// How long a prune may hold the store lock before others may assume it died.
 const LOCK_TTL_MINUTES: i64 = 30;
 

@@ -79,13 +79,13 @@ pub fn holds_in<'a>(
         .partition(|hold| hold.is_live(now))
 }
 
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 pub use io::{hold_backup, Hold};
 
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 mod io {
     use bytes::Bytes;
-    use chrono::{Duration, Utc};
+    use chrono::Duration;
     use tokio_util::sync::CancellationToken;
 
     use super::{ReadHold, HOLD_TTL_HOURS};
@@ -179,12 +179,9 @@ mod io {
 
     /// Writes a hold on `backup_id`; None when the store refuses it.
     async fn write_hold(store: &dyn Store, backup_id: &str, purpose: &str) -> Option<Hold> {
-        let now = Utc::now();
-        let token = format!(
-            "{}-{}",
-            std::process::id(),
-            now.timestamp_nanos_opt().unwrap_or_default()
-        );
+        let host = crate::host::host();
+        let now = host.now();
+        let token = crate::host::process_token();
         let hold = ReadHold::new(
             backup_id,
             purpose,
@@ -194,7 +191,7 @@ mod io {
         let body = serde_json::json!({
             "backup": backup_id,
             "purpose": purpose,
-            "pid": std::process::id(),
+            "pid": host.this_process().pid,
             "acquired_at": now,
             "expires_at": hold.expires_at,
         });
@@ -212,15 +209,16 @@ mod io {
 
     /// Waits until no live prune holds the store lock; true if one did.
     async fn wait_for_prune(store: &dyn Store, cancel: &CancellationToken) -> Result<bool> {
+        let host = crate::host::host();
         let mut waited = false;
         loop {
             match store_lock::holder(store).await? {
-                Some(expires_at) if expires_at > Utc::now() => waited = true,
+                Some(expires_at) if expires_at > host.now() => waited = true,
                 _ => return Ok(waited),
             }
             tokio::select! {
                 _ = cancel.cancelled() => return Err(Error::cancelled()),
-                _ = tokio::time::sleep(std::time::Duration::from_millis(250)) => {}
+                _ = host.sleep(std::time::Duration::from_millis(250)) => {}
             }
         }
     }

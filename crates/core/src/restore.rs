@@ -393,7 +393,10 @@ async fn load(
     let stdout = psql.stdout.take().expect("piped stdout");
     // psql says this line once it has run every statement before it: until then a signal can
     // still roll the restore back, after it only COMMIT is left.
-    let ready_line = format!("backstage-backup-ready-{}", crate::marker::random_token());
+    let ready_line = format!(
+        "backstage-backup-ready-{}",
+        crate::host::host().random_token()
+    );
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
     std::thread::spawn({
         let ready_line = ready_line.clone();

@@ -51,15 +51,12 @@ pub async fn acquire<'a>(
     purpose: &str,
     ttl: Duration,
 ) -> Result<StoreLock<'a>> {
-    let now = Utc::now();
+    let host = crate::host::host();
+    let now = host.now();
     let body = LockBody {
-        token: format!(
-            "{}-{}",
-            std::process::id(),
-            now.timestamp_nanos_opt().unwrap_or_default()
-        ),
+        token: crate::host::process_token(),
         purpose: purpose.to_string(),
-        pid: std::process::id(),
+        pid: host.this_process().pid,
         acquired_at: now,
         expires_at: now + ttl,
     };
@@ -77,7 +74,7 @@ pub async fn acquire<'a>(
         }
         match read(store).await? {
             // Expired or unreadable: its holder is gone; take it over.
-            Some(held) if held.expires_at > Utc::now() => {
+            Some(held) if held.expires_at > host.now() => {
                 return Err(Error::new(
                     ErrorKind::Locked,
                     format!(

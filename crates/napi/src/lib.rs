@@ -4,24 +4,19 @@
 //! into an `Error` with a stable `code` and converts names to camelCase. Options arrive as JSON
 //! (snake_case), so this layer stays a mirror of the core's option structs.
 
-use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use backstage_backup_core::backup::{backup, BackupOptions};
 use backstage_backup_core::drill::drill;
-use backstage_backup_core::duration::HumanDuration;
 use backstage_backup_core::health::{health, HealthRequest};
 use backstage_backup_core::listing::list_backups;
 use backstage_backup_core::manifest::{Trigger, TriggerKind};
 use backstage_backup_core::progress::{Bytes, Phase, Progress};
-use backstage_backup_core::prune::{prune, PruneOptions};
+use backstage_backup_core::prune::{prune, PruneRequest};
 use backstage_backup_core::read_hold::hold_backup;
 use backstage_backup_core::restore::{restore, RestoreOptions};
-use backstage_backup_core::retention::RetentionPolicy;
 use backstage_backup_core::signing::Trust;
-use backstage_backup_core::source::{
-    database_from_config_json, process_env, resolve_database, DumpSource,
-};
+use backstage_backup_core::source::{DatabaseRequest, DumpSource};
 use backstage_backup_core::store::{self, Store, StoreLocation};
 use backstage_backup_core::verify::verify_backup;
 use backstage_backup_core::{CancellationToken, Error, Result};
@@ -45,21 +40,57 @@ pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
 /// Progress events go to JS as JSON strings: `{"phase": …}` or `{"raw", "stored", "total"}`.
 type ProgressFn = ThreadsafeFunction<String, (), String, napi::Status, false>;
 
-struct JsProgress(Option<ProgressFn>);
+/// Sends progress to JS and counts the events JS has not run yet, so an operation's promise
+/// settles only after its last event (`done`) was delivered: the events and the result travel
+/// separately, and the result could overtake them.
+struct JsProgress {
+    send: Option<ProgressFn>,
+    in_flight: Arc<(std::sync::Mutex<usize>, std::sync::Condvar)>,
+}
 
-impl Progress for JsProgress {
-    fn phase(&self, phase: Phase) {
-        if let Some(f) = &self.0 {
-            let event = json!({"phase": phase.as_str()}).to_string();
-            f.call(event, ThreadsafeFunctionCallMode::NonBlocking);
+impl JsProgress {
+    fn new(send: Option<ProgressFn>) -> Self {
+        JsProgress {
+            send,
+            in_flight: Arc::default(),
         }
     }
 
-    fn bytes(&self, bytes: Bytes) {
-        if let Some(f) = &self.0 {
-            let event = serde_json::to_string(&bytes).expect("bytes serialise");
-            f.call(event, ThreadsafeFunctionCallMode::NonBlocking);
+    fn send(&self, event: String) {
+        let Some(f) = &self.send else { return };
+        let in_flight = self.in_flight.clone();
+        *in_flight.0.lock().expect("progress count") += 1;
+        let delivered = {
+            let in_flight = in_flight.clone();
+            move |_: napi::Result<()>, _: Env| {
+                *in_flight.0.lock().expect("progress count") -= 1;
+                in_flight.1.notify_all();
+                Ok(())
+            }
+        };
+        if f.call_with_return_value(event, ThreadsafeFunctionCallMode::NonBlocking, delivered)
+            != napi::Status::Ok
+        {
+            // Not queued (JS is shutting down): nothing to wait for.
+            *in_flight.0.lock().expect("progress count") -= 1;
         }
+    }
+
+    /// Waits (a little at most) until JS has run every event sent.
+    fn flush(&self) {
+        let (count, delivered) = &*self.in_flight;
+        let guard = count.lock().expect("progress count");
+        let _ = delivered.wait_timeout_while(guard, std::time::Duration::from_secs(2), |n| *n > 0);
+    }
+}
+
+impl Progress for JsProgress {
+    fn phase(&self, phase: Phase) {
+        self.send(json!({"phase": phase.as_str()}).to_string());
+    }
+
+    fn bytes(&self, bytes: Bytes) {
+        self.send(serde_json::to_string(&bytes).expect("bytes serialise"));
     }
 }
 
@@ -113,28 +144,8 @@ fn threads(options: &Value) -> Result<usize> {
     Ok(requested as usize)
 }
 
-fn duration(options: &Value, key: &str) -> Result<Option<chrono::Duration>> {
-    text(options, key)
-        .map(|t| t.parse::<HumanDuration>().map(|d| d.0))
-        .transpose()
-}
-
 fn database(options: &Value) -> Result<backstage_backup_core::source::DatabaseSource> {
-    let plugin = text(options, "plugin").unwrap_or("catalog");
-    if let Some(config) = text(options, "app_config_json") {
-        return database_from_config_json(config, plugin);
-    }
-    let files: Vec<PathBuf> = options
-        .get("app_config")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(PathBuf::from)
-                .collect()
-        })
-        .unwrap_or_default();
-    resolve_database(text(options, "database_url"), &files, plugin, &process_env)
+    DatabaseRequest::from_json(options)?.resolve()
 }
 
 pub(crate) fn to_value(value: impl serde::Serialize) -> Result<Value> {
@@ -246,23 +257,7 @@ impl OpTask {
                 to_value(report?)
             }
             Op::Prune(options) => {
-                let policy = RetentionPolicy {
-                    keep_last: count(options, "keep_last")?,
-                    keep_daily: count(options, "keep_daily")?,
-                    keep_weekly: count(options, "keep_weekly")?,
-                    keep_monthly: count(options, "keep_monthly")?,
-                    keep_within: text(options, "keep_within").map(str::parse).transpose()?,
-                };
-                let opts = PruneOptions {
-                    policy,
-                    dry_run: options
-                        .get("dry_run")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                    leftover_grace: duration(options, "grace")?
-                        .unwrap_or_else(|| chrono::Duration::days(1)),
-                    trust: self.trust.clone(),
-                };
+                let opts = PruneRequest::from_json(options.clone())?.options(self.trust.clone())?;
                 let store = self.open().await?;
                 to_value(prune(store.as_ref(), &opts, chrono::Utc::now()).await?)
             }
@@ -282,6 +277,7 @@ impl Task for OpTask {
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
         let outcome = runtime().block_on(self.run());
+        self.progress.flush();
         Ok(match outcome {
             Ok(value) => json!({"ok": true, "value": value}),
             Err(err) => json!({
@@ -399,7 +395,7 @@ impl NativeEngine {
                 level: self.level,
                 op,
                 cancel,
-                progress: Arc::new(JsProgress(progress)),
+                progress: Arc::new(JsProgress::new(progress)),
             },
             signal,
         )

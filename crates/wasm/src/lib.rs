@@ -6,10 +6,14 @@
 //! Values cross as plain JS objects with snake_case names (serde-wasm-bindgen); failures are
 //! JS `Error`s carrying the core's stable `code` (`E_INVALID`, `E_INTEGRITY`, …).
 
+mod database;
+mod host;
+mod js;
 mod listing;
 mod location;
 mod manifest;
-mod policy;
+mod ops;
+mod store;
 mod stream;
 
 use backstage_backup_core::Error;
@@ -17,10 +21,12 @@ use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::prelude::*;
 
+pub use database::*;
+pub use host::*;
 pub use listing::*;
 pub use location::*;
 pub use manifest::*;
-pub use policy::*;
+pub use ops::*;
 pub use stream::*;
 
 /// A JS `Error` with the core error's stable code.

@@ -9,7 +9,7 @@ use backstage_backup_core::manifest::{
     entity_count_problems, parse_sidecar, sidecar_text, validate_label, Compression, DatabaseInfo,
     Digest, Manifest, Trigger, TriggerKind, FORMAT_V1,
 };
-use backstage_backup_core::naming::{plugin_id_for_database, validate_plugin_id};
+use backstage_backup_core::naming::validate_plugin_id;
 use backstage_backup_core::Error;
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
@@ -109,12 +109,6 @@ pub fn sidecar(sha256_hex: &str, file_name: &str) -> String {
 #[wasm_bindgen(js_name = parseSidecar)]
 pub fn sidecar_hash(text: &[u8], file_name: &str) -> Result<String, JsValue> {
     parse_sidecar(text, file_name).map_err(coded)
-}
-
-/// `backstage_plugin_catalog` is `catalog`.
-#[wasm_bindgen(js_name = pluginIdForDatabase)]
-pub fn plugin_id(database: &str) -> String {
-    plugin_id_for_database(database, "backstage_plugin_")
 }
 
 /// A `.verify.json` / `.drill.json` record as the native engine writes it.

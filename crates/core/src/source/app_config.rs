@@ -197,15 +197,7 @@ fn read_capped(path: &Path) -> std::io::Result<String> {
 /// Reads a small text file whole, refusing anything but a regular file and anything over `max`
 /// bytes whatever its metadata says (/proc files say 0).
 pub(crate) fn read_text_capped(path: &Path, max: u64) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    // A FIFO would block the open itself; a directory or device is not a config file.
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
-    std::fs::File::open(path)?
-        .take(max + 1)
-        .read_to_end(&mut bytes)?;
+    let bytes = crate::host::host().read_small_file(path, max)?;
     if bytes.len() as u64 > max {
         let limit = if max >= 1 << 20 {
             format!("{} MiB", max >> 20)

@@ -3,6 +3,7 @@
 
 pub mod app_config;
 pub mod conn;
+#[cfg(feature = "runtime")]
 pub mod pg_tools;
 mod resolve;
 #[cfg(feature = "postgres")]
@@ -11,16 +12,22 @@ pub mod session;
 mod tls;
 
 use std::path::PathBuf;
+#[cfg(feature = "runtime")]
 use std::process::Stdio;
 
+#[cfg(feature = "runtime")]
 use tokio::io::AsyncReadExt;
+#[cfg(feature = "runtime")]
 use tokio::process::{Child, Command};
+#[cfg(feature = "runtime")]
 use tokio::task::JoinHandle;
 
 pub use conn::ConnectionInfo;
+#[cfg(feature = "runtime")]
 pub use pg_tools::PgTools;
-pub use resolve::{database_from_config_json, process_env, resolve_database};
+pub use resolve::{database_from_config_json, process_env, resolve_database, DatabaseRequest};
 
+#[cfg(feature = "runtime")]
 use crate::error::{Error, Result};
 
 /// Backstage's default plugin database prefix.
@@ -58,6 +65,7 @@ impl DatabaseSource {
     }
 }
 
+#[cfg(feature = "runtime")]
 /// Keeps the last `limit` bytes of a child's stderr for error messages.
 pub fn collect_stderr(
     mut stderr: impl tokio::io::AsyncRead + Unpin + Send + 'static,
@@ -79,6 +87,7 @@ pub fn collect_stderr(
     })
 }
 
+#[cfg(feature = "runtime")]
 /// Builds a command for a libpq tool with the connection in its environment, never in argv.
 pub fn libpq_command(program: &std::path::Path, conn: &ConnectionInfo) -> Command {
     let mut command = Command::new(program);
@@ -91,6 +100,7 @@ pub fn libpq_command(program: &std::path::Path, conn: &ConnectionInfo) -> Comman
     command
 }
 
+#[cfg(feature = "runtime")]
 /// A running pg_dump.
 pub struct DumpProcess {
     pub child: Child,
@@ -100,6 +110,7 @@ pub struct DumpProcess {
     pub stderr: JoinHandle<String>,
 }
 
+#[cfg(feature = "runtime")]
 /// pg_dump's pipe; on Linux 1 MiB instead of 64 KiB, so pg_dump and the compressor each
 /// wait on the other far less often (fewer, larger reads and writes).
 fn dump_pipe() -> Result<(std::io::PipeReader, std::io::PipeWriter)> {
@@ -111,9 +122,11 @@ fn dump_pipe() -> Result<(std::io::PipeReader, std::io::PipeWriter)> {
     Ok((reader, writer))
 }
 
+#[cfg(feature = "runtime")]
 #[cfg(target_os = "linux")]
 const PIPE_BYTES: usize = 1 << 20;
 
+#[cfg(feature = "runtime")]
 /// Starts pg_dump (plain format, from `snapshot`) for the connection's database or schema.
 pub fn spawn_pg_dump(
     tools: &PgTools,

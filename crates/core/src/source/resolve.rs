@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use serde::Deserialize;
+
 use super::{app_config, ConnectionInfo, DatabaseSource};
 use crate::error::{Error, Result};
 
@@ -52,9 +54,50 @@ pub fn database_from_config_json(config_json: &str, plugin_id: &str) -> Result<D
     Ok(source)
 }
 
-/// The process environment, for `resolve_database`.
+/// The process environment, for `resolve_database` (this process's `Host`'s).
 pub fn process_env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
+    crate::host::host().env_var(name)
+}
+
+/// Which database an engine's operation means (JSON, snake_case): Backstage's configuration
+/// already read (`app_config_json`), else `database_url`, app-config files, `DATABASE_URL`, the
+/// `PG*` variables. Other fields of the request are the operation's own.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct DatabaseRequest {
+    #[serde(default)]
+    pub database_url: Option<String>,
+    #[serde(default)]
+    pub app_config: Vec<PathBuf>,
+    #[serde(default)]
+    pub app_config_json: Option<String>,
+    /// The Backstage plugin whose database it is (default `catalog`).
+    #[serde(default)]
+    pub plugin: Option<String>,
+}
+
+impl DatabaseRequest {
+    pub fn from_json(value: &serde_json::Value) -> Result<DatabaseRequest> {
+        DatabaseRequest::deserialize(value).map_err(|e| {
+            Error::invalid(format!(
+                "database options: {}; known: database_url, app_config (a list of files), \
+                 app_config_json, plugin",
+                crate::naming::printable(&e.to_string())
+            ))
+        })
+    }
+
+    pub fn resolve(&self) -> Result<DatabaseSource> {
+        let plugin = self.plugin.as_deref().unwrap_or("catalog");
+        if let Some(config) = &self.app_config_json {
+            return database_from_config_json(config, plugin);
+        }
+        resolve_database(
+            self.database_url.as_deref(),
+            &self.app_config,
+            plugin,
+            &process_env,
+        )
+    }
 }
 
 #[cfg(test)]

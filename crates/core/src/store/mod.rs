@@ -1,10 +1,12 @@
 //! Where backups are kept. A small trait with two implementations (a local folder and S3) that
 //! pass one conformance suite; callers above it never know which they have.
 
+#[cfg(feature = "runtime")]
 mod local;
 #[cfg(feature = "s3")]
 mod s3;
 
+#[cfg(feature = "runtime")]
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -15,6 +17,7 @@ use tokio::io::AsyncRead;
 use crate::error::{Error, Result};
 
 pub use crate::location::{S3Location, ServerSideEncryption, StoreLocation, DEFAULT_STORE};
+#[cfg(feature = "runtime")]
 pub use local::LocalStore;
 #[cfg(feature = "s3")]
 pub use s3::S3Store;
@@ -114,14 +117,17 @@ impl std::fmt::Debug for S3Credentials {
     }
 }
 
+#[cfg(feature = "runtime")]
 static INSECURE_FOLDERS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Lets `open` use local store folders other users can write to (`--insecure-store`); the
 /// caller warns. `BACKSTAGE_BACKUP_INSECURE_STORE=1` in the environment does the same.
+#[cfg(feature = "runtime")]
 pub fn allow_insecure_folders() {
     INSECURE_FOLDERS.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
+#[cfg(feature = "runtime")]
 fn insecure_folders_allowed() -> bool {
     INSECURE_FOLDERS.load(std::sync::atomic::Ordering::Relaxed)
         || std::env::var(crate::folder_safety::INSECURE_STORE_ENV)
@@ -129,11 +135,13 @@ fn insecure_folders_allowed() -> bool {
 }
 
 /// Opens the store a location names (S3 credentials from the standard AWS chain).
+#[cfg(feature = "runtime")]
 pub async fn open(location: &StoreLocation) -> Result<Arc<dyn Store>> {
     open_with(location, None).await
 }
 
 /// As `open`, with S3 credentials given by the caller instead of the AWS chain.
+#[cfg(feature = "runtime")]
 pub async fn open_with(
     location: &StoreLocation,
     #[cfg_attr(not(feature = "s3"), allow(unused_variables))] credentials: Option<&S3Credentials>,

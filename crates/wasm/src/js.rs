@@ -1,0 +1,45 @@
+//! Calling the glue's JS objects from Rust: methods by name, promises awaited, JS errors back
+//! into core errors by their stable code.
+
+use backstage_backup_core::{Error, ErrorKind};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+/// A JS error as a core error: a `BackupError`'s code keeps its kind; anything else (a
+/// TypeError, a thrown string) is internal.
+pub(crate) fn error_from_js(err: JsValue) -> Error {
+    let field = |name: &str| {
+        js_sys::Reflect::get(&err, &name.into())
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    let kind = field("code")
+        .as_deref()
+        .and_then(ErrorKind::from_code)
+        .unwrap_or(ErrorKind::Internal);
+    let message = field("message")
+        .or_else(|| err.as_string())
+        .unwrap_or_else(|| "an unknown JS error".to_string());
+    Error::new(kind, message)
+}
+
+/// Calls `object[name](...args)`; a throw or a missing method is an error.
+pub(crate) fn call(object: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, Error> {
+    let method = js_sys::Reflect::get(object, &name.into()).map_err(error_from_js)?;
+    let method: &js_sys::Function = method
+        .dyn_ref()
+        .ok_or_else(|| Error::internal(format!("the JS object has no {name}()")))?;
+    let args: js_sys::Array = args.iter().collect();
+    method.apply(object, &args).map_err(error_from_js)
+}
+
+/// Calls `object[name](...args)` and awaits what it returns (a promise or a value).
+pub(crate) async fn call_async(
+    object: &JsValue,
+    name: &str,
+    args: &[JsValue],
+) -> Result<JsValue, Error> {
+    let value = call(object, name, args)?;
+    let promise = js_sys::Promise::resolve(&value);
+    JsFuture::from(promise).await.map_err(error_from_js)
+}

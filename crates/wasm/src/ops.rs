@@ -1,0 +1,228 @@
+//! core's store protocols, exported to the glue: each takes a JS store (`store.rs`) and runs
+//! the same code as the native engine (listing, read holds, the store lock, name reservation,
+//! leftovers, prune, health), so nothing of them is written again in JS.
+
+use backstage_backup_core::health::{health as judge_health, HealthRequest};
+use backstage_backup_core::host::host;
+use backstage_backup_core::leftovers::clear_leftovers as clear;
+use backstage_backup_core::listing::list_backups as list;
+use backstage_backup_core::marker::DEFAULT_GRACE_HOURS;
+use backstage_backup_core::prune::{prune as apply_prune, PruneRequest};
+use backstage_backup_core::read_hold::{hold_backup as hold, Hold};
+use backstage_backup_core::reservation::{reserve_name as reserve, Reservation};
+use backstage_backup_core::CancellationToken;
+use wasm_bindgen::prelude::*;
+
+use crate::listing::{keys, Entry};
+use crate::store::JsStore;
+use crate::{coded, from_js, to_js, trust_from};
+
+fn open(store: JsValue) -> Result<JsStore, JsValue> {
+    JsStore::new(store).map_err(coded)
+}
+
+fn options(value: JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        Ok(serde_json::Value::Object(Default::default()))
+    } else {
+        from_js(value, what)
+    }
+}
+
+/// An AbortSignal as a cancellation token, linked while this lives.
+struct AbortLink {
+    token: CancellationToken,
+    signal: Option<(web_signal::Signal, Closure<dyn FnMut()>)>,
+}
+
+mod web_signal {
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    extern "C" {
+        pub type Signal;
+        #[wasm_bindgen(method, getter)]
+        pub fn aborted(this: &Signal) -> bool;
+        #[wasm_bindgen(method, js_name = addEventListener)]
+        pub fn add_event_listener(this: &Signal, kind: &str, listener: &js_sys::Function);
+        #[wasm_bindgen(method, js_name = removeEventListener)]
+        pub fn remove_event_listener(this: &Signal, kind: &str, listener: &js_sys::Function);
+    }
+}
+
+impl AbortLink {
+    fn new(signal: JsValue) -> AbortLink {
+        let token = CancellationToken::new();
+        if signal.is_undefined() || signal.is_null() {
+            return AbortLink {
+                token,
+                signal: None,
+            };
+        }
+        let signal: web_signal::Signal = signal.unchecked_into();
+        if signal.aborted() {
+            token.cancel();
+        }
+        let on_abort = Closure::<dyn FnMut()>::new({
+            let token = token.clone();
+            move || token.cancel()
+        });
+        signal.add_event_listener("abort", on_abort.as_ref().unchecked_ref());
+        AbortLink {
+            token,
+            signal: Some((signal, on_abort)),
+        }
+    }
+}
+
+impl Drop for AbortLink {
+    fn drop(&mut self) {
+        if let Some((signal, on_abort)) = &self.signal {
+            signal.remove_event_listener("abort", on_abort.as_ref().unchecked_ref());
+        }
+    }
+}
+
+/// Every backup in the store, newest first, in the `list` shape (`summaries`).
+#[wasm_bindgen(js_name = listBackups)]
+pub async fn list_backups(store: JsValue, trust: JsValue) -> Result<JsValue, JsValue> {
+    let trust = trust_from(trust)?;
+    let store = open(store)?;
+    let entries = list(&store).await.map_err(coded)?;
+    to_js(
+        &entries
+            .iter()
+            .map(|e| e.summary(&trust))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// A backup held against prune while it is read; `release()` when done (it never throws).
+#[wasm_bindgen]
+pub struct HeldBackup {
+    entry: Entry,
+    hold: Option<Hold>,
+    store: JsStore,
+}
+
+#[wasm_bindgen]
+impl HeldBackup {
+    /// The backup, as the glue carries entries (`{id, status, manifest, keys, …}`).
+    #[wasm_bindgen(getter)]
+    pub fn entry(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.entry)
+    }
+
+    /// Lets prune delete the backup again.
+    pub async fn release(mut self) {
+        if let Some(hold) = self.hold.take() {
+            hold.release(&self.store).await;
+        }
+    }
+}
+
+/// Finds the backup `selector` names (`latest` or an id; `latest` prefers `pluginHint`'s) and
+/// holds it for `purpose`, waiting while a prune runs (core's `read_hold::hold_backup`).
+#[wasm_bindgen(js_name = holdBackup)]
+pub async fn hold_backup(
+    store: JsValue,
+    selector: String,
+    plugin_hint: Option<String>,
+    purpose: String,
+    signal: JsValue,
+) -> Result<HeldBackup, JsValue> {
+    let store = open(store)?;
+    let abort = AbortLink::new(signal);
+    let (entry, held) = hold(
+        &store,
+        &selector,
+        plugin_hint.as_deref(),
+        &purpose,
+        &abort.token,
+    )
+    .await
+    .map_err(coded)?;
+    Ok(HeldBackup {
+        entry: Entry::from_core(&entry),
+        hold: Some(held),
+        store,
+    })
+}
+
+/// Applies a retention policy (`{keep_last, keep_daily, keep_weekly, keep_monthly,
+/// keep_within, dry_run, grace}`): core's prune, store lock and all.
+#[wasm_bindgen]
+pub async fn prune(store: JsValue, request: JsValue, trust: JsValue) -> Result<JsValue, JsValue> {
+    let trust = trust_from(trust)?;
+    let options = PruneRequest::from_json(options(request, "prune options")?)
+        .and_then(|r| r.options(trust))
+        .map_err(coded)?;
+    let store = open(store)?;
+    let report = apply_prune(&store, &options, host().now())
+        .await
+        .map_err(coded)?;
+    to_js(&report)
+}
+
+/// Health of the store's backups (`{max_age, verify_max_age, drill_max_age, size_drop,
+/// size_growth}`); an unreachable store is UNKNOWN, not an error.
+#[wasm_bindgen]
+pub async fn health(store: JsValue, request: JsValue, trust: JsValue) -> Result<JsValue, JsValue> {
+    let trust = trust_from(trust)?;
+    let thresholds = HealthRequest::from_json(options(request, "health options")?)
+        .and_then(|r| r.thresholds())
+        .map_err(coded)?;
+    let store = open(store)?;
+    to_js(&judge_health(&store, &thresholds, host().now(), &trust).await)
+}
+
+/// Clears abandoned leftovers of `pluginId`'s unfinished backups (core's leftovers).
+#[wasm_bindgen(js_name = clearLeftovers)]
+pub async fn clear_leftovers(store: JsValue, plugin_id: String) -> Result<JsValue, JsValue> {
+    let store = open(store)?;
+    let grace = chrono::Duration::hours(DEFAULT_GRACE_HOURS);
+    let cleared = clear(&store, Some(&plugin_id), grace, host().now())
+        .await
+        .map_err(coded)?;
+    to_js(&cleared)
+}
+
+/// A backup's name, reserved by its marker (core's `reservation`).
+#[wasm_bindgen]
+pub struct ReservedName {
+    reservation: Reservation,
+    store: JsStore,
+}
+
+#[wasm_bindgen]
+impl ReservedName {
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> String {
+        self.reservation.name.id()
+    }
+
+    /// Part name → object key (`data`, `sidecar`, `manifest`, `marker`, …).
+    #[wasm_bindgen(getter)]
+    pub fn keys(&self) -> Result<JsValue, JsValue> {
+        to_js(&keys(&self.reservation.name))
+    }
+
+    /// When the backup started (its marker's time), milliseconds since the epoch.
+    #[wasm_bindgen(getter, js_name = startedMs)]
+    pub fn started_ms(&self) -> f64 {
+        self.reservation.marker.started_at.timestamp_millis() as f64
+    }
+
+    /// Gives the name back after a failure: the marker goes only while it is still ours.
+    pub async fn release(self) {
+        self.reservation.release(&self.store).await;
+    }
+}
+
+/// Reserves a name for a backup of `pluginId`.
+#[wasm_bindgen(js_name = reserveName)]
+pub async fn reserve_name(store: JsValue, plugin_id: String) -> Result<ReservedName, JsValue> {
+    let store = open(store)?;
+    let reservation = reserve(&store, &plugin_id).await.map_err(coded)?;
+    Ok(ReservedName { reservation, store })
+}
