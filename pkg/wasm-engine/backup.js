@@ -236,28 +236,25 @@ async function backupDatabase(store, conn, pluginId, options, progress, signal) 
   const stop = () => dump?.child.kill('SIGTERM');
   signal?.addEventListener('abort', stop);
   try {
-    // Holds the database's advisory lock and the exported snapshot until the dump is done.
-    await session.lock();
-    const server = await session.serverVersion();
-    await session.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY', 'starting the snapshot transaction');
-    const snapshot = await session.value('SELECT pg_export_snapshot()', 'exporting a snapshot for pg_dump');
-    const { entities, latestMigration } = await pg.catalogShape(conn, conn.schema, snapshot);
-    const tools = await pg.findTools(server.major);
+    // Holds the database's advisory lock and the exported snapshot until the dump is done
+    // (core's queries; closing the session releases both).
+    const snapshot = await core.openSnapshot(session, conn);
+    const tools = await pg.findTools(snapshot.server_major);
     checkAborted(signal);
     // Other databases (servers) may share this plugin id and store: only what is abandoned goes.
     await core.clearLeftovers(store, pluginId);
     checkAborted(signal);
-    dump = spawnPgDump(tools, conn, snapshot);
+    dump = spawnPgDump(tools, conn, snapshot.snapshot_id);
     const info = {
       name: conn.database,
       plugin_id: pluginId,
       host: pg.hostPort(conn),
       ...(conn.schema ? { schema: conn.schema } : {}),
-      server_version: server.version,
+      server_version: snapshot.server_version,
       pg_dump_version: tools.version,
-      ...(latestMigration ? { latest_migration: latestMigration } : {}),
+      ...(snapshot.latest_migration ? { latest_migration: snapshot.latest_migration } : {}),
     };
-    return await writeBackup(store, dump, info, entities, options, progress, signal);
+    return await writeBackup(store, dump, info, snapshot.entities, options, progress, signal);
   } finally {
     signal?.removeEventListener('abort', stop);
     dump?.child.kill('SIGTERM');

@@ -1,17 +1,17 @@
 'use strict';
-// PostgreSQL for the WebAssembly engine, through the client tools only: a psql coprocess holds
-// the session (advisory lock, exported snapshot, entity counts); pg_dump and psql do the bulk
-// work. Mirrors core's source/session.rs and pg_tools.rs.
+// PostgreSQL for the WebAssembly engine, through the client tools only: a psql coprocess is the
+// session core's queries run on (crates/wasm's session.rs: the advisory lock, the exported
+// snapshot, entity counts); pg_dump and psql do the bulk work. Tool discovery mirrors core's
+// pg_tools.rs.
 const { spawn, execFile } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const { BackupError, database } = require('../errors');
+const core = require('./core');
 const { resolveDatabase, libpqEnv, hostPort, redacted, withDatabase } = require('./connection');
 
 const PG_BIN_ENV = 'BACKSTAGE_BACKUP_PG_BIN';
-// The native engine's advisory lock class (0x42424B): both engines exclude each other.
-const LOCK_CLASS = 4342347;
 
 const isFile = file => {
   try {
@@ -94,21 +94,20 @@ function collectStderr(stream, limit = 8192) {
 
 const quoteIdent = name => `"${String(name).replace(/"/g, '""')}"`;
 const quoteLiteral = text => `'${String(text).replace(/'/g, "''")}'`;
-const qualified = (schema, table) => (schema ? `${quoteIdent(schema)}.${quoteIdent(table)}` : quoteIdent(table));
 
 const SEP = '\u001f';
 
 /**
  * One database session on a psql coprocess: queries go in on stdin, each followed by an \echo
- * marker; rows come back unaligned. ON_ERROR_STOP ends psql at the first error, which fails
- * the pending query with psql's message.
+ * marker; rows come back unaligned. A failed query prints its error and an error marker and
+ * the session goes on (core rolls back to a savepoint after a failed read, as natively).
  */
 class Session {
   constructor(conn) {
     this.conn = conn;
     this.child = spawn(
       anyPsql(),
-      ['--no-psqlrc', '--quiet', '--no-password', '--no-align', '--tuples-only', '--field-separator', SEP, '-v', 'ON_ERROR_STOP=1'],
+      ['--no-psqlrc', '--quiet', '--no-password', '--no-align', '--tuples-only', '--field-separator', SEP],
       { env: { ...libpqEnv(conn), PGAPPNAME: conn.params.application_name || 'backstage-backup' }, stdio: ['pipe', 'pipe', 'pipe'] },
     );
     this.stderr = collectStderr(this.child.stderr);
@@ -157,75 +156,30 @@ class Session {
       const line = this.buffer.slice(0, nl);
       this.buffer = this.buffer.slice(nl + 1);
       const head = this.queue[0];
-      if (head && line === head.marker) {
+      if (head && (line === head.marker || line === `${head.marker}:error`)) {
         this.queue.shift();
         this.connected = true;
-        head.resolve(this.lines.splice(0).map(l => l.split(SEP)));
+        const lines = this.lines.splice(0);
+        if (line === head.marker) head.resolve(lines.map(l => l.split(SEP)));
+        else head.reject(database(`${head.doing}: ${lines.join(' ').replace(/^ERROR:\s*/, '') || 'failed'}`));
       } else this.lines.push(line);
     }
   }
 
-  /** Runs `sql`; resolves to its rows, each an array of text fields. */
+  /** Runs one statement; resolves to its rows, each an array of text fields. */
   query(sql, doing) {
     const marker = `__backstage_backup_${++this.seq}__`;
     return new Promise((resolve, reject) => {
       this.doing = doing;
-      this.queue.push({ marker, resolve, reject });
-      this.child.stdin.write(`${sql};\n\\echo ${marker}\n`);
+      this.queue.push({ marker, doing, resolve, reject });
+      // ERROR and LAST_ERROR_MESSAGE are psql's own variables (psql 12+), set after each query.
+      this.child.stdin.write(`${sql};\n\\if :ERROR\n\\echo :LAST_ERROR_MESSAGE\n\\echo ${marker}:error\n\\else\n\\echo ${marker}\n\\endif\n`);
     });
   }
 
   async value(sql, doing) {
     const rows = await this.query(sql, doing);
     return rows[0]?.[0];
-  }
-
-  /** Takes the per-database advisory lock backups and restores share; E_LOCKED when held. */
-  async lock() {
-    const got = await this.value(`SELECT pg_try_advisory_lock(${LOCK_CLASS}, hashtext(current_database()))`, 'taking the backup lock');
-    if (got !== 't') {
-      throw new BackupError(
-        'E_LOCKED',
-        `another backup or restore of database '${this.conn.database}' is already running (its advisory lock is held); ` +
-          'wait for it to finish and try again',
-      );
-    }
-  }
-
-  async serverVersion() {
-    const [[full, num]] = await this.query(
-      "SELECT current_setting('server_version'), current_setting('server_version_num')::int",
-      'reading the server version',
-    );
-    return { version: full.split(/\s+/)[0], major: Math.floor(Number(num) / 10000) };
-  }
-
-  async tableExists(schema, table) {
-    return (await this.value(`SELECT to_regclass(${quoteLiteral(qualified(schema, table))}) IS NOT NULL`, 'inspecting the schema')) === 't';
-  }
-
-  /** Catalog entities by lowercase kind; null without a catalog schema. */
-  async entityCounts(schema) {
-    if (!(await this.tableExists(schema, 'final_entities'))) return null;
-    // As core's session.rs: the kind from the entity ref (NOT NULL) where the schema has one
-    // (no JSON detoasted and parsed), else from the entity.
-    const table = qualified(schema, 'final_entities');
-    const hasRef =
-      (await this.value(
-        `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(${quoteLiteral(table)}) AND attname = 'entity_ref' AND NOT attisdropped)`,
-        'inspecting the schema',
-      )) === 't';
-    const kind = hasRef ? "split_part(entity_ref, ':', 1)" : "final_entity::jsonb->>'kind'";
-    const rows = await this.query(
-      `SELECT coalesce(lower(${kind}), 'unknown'), count(*) FROM ${table} WHERE final_entity IS NOT NULL GROUP BY 1 ORDER BY 1`,
-      'counting catalog entities',
-    );
-    return Object.fromEntries(rows.map(([kind, count]) => [kind, Number(count)]));
-  }
-
-  async latestMigration(schema) {
-    if (!(await this.tableExists(schema, 'knex_migrations'))) return null;
-    return (await this.value(`SELECT name FROM ${qualified(schema, 'knex_migrations')} ORDER BY id DESC LIMIT 1`, 'reading knex_migrations')) ?? null;
   }
 
   /** Ends the session (its lock and transaction go with it). */
@@ -250,33 +204,24 @@ async function connect(conn) {
 }
 
 /**
- * The catalog's entity counts and latest migration, read on a connection of their own (inside
- * `snapshot` when given, so they describe exactly what pg_dump dumps). After a bad migration
- * (the failed upgrade a rollback is for) these reads may fail; that must not stop the backup or
- * the restore, so a failure gives null, and ON_ERROR_STOP ends only this connection.
+ * The catalog's entity counts (core's query), read on a connection of its own after a restore
+ * committed: a catalog that cannot be counted (a bad migration) gives null, not a failure.
  */
-async function catalogShape(conn, schema, snapshot) {
+async function entityCountsBestEffort(conn) {
   let session;
-  const shape = { entities: null, latestMigration: null };
   try {
     session = await connect(conn);
-    if (snapshot) {
-      await session.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY', 'starting the snapshot transaction');
-      await session.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}`, 'importing the snapshot');
-    }
-    shape.latestMigration = await session.latestMigration(schema);
-    shape.entities = await session.entityCounts(schema);
+    return await core.entityCounts(session, conn.schema ?? undefined);
   } catch {
-    // Whatever was read stays; the rest is unknown.
+    return null;
   } finally {
     await session?.close().catch(() => {});
   }
-  return shape;
 }
 
 module.exports = {
   resolveDatabase,
-  catalogShape,
+  entityCountsBestEffort,
   connect,
   findTools,
   libpqEnv,
@@ -286,5 +231,4 @@ module.exports = {
   withDatabase,
   quoteIdent,
   quoteLiteral,
-  LOCK_CLASS,
 };

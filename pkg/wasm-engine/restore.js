@@ -212,8 +212,8 @@ async function restoreIn(store, entry, target, clean, safetyBackup, level, trust
         throw new BackupError(err.code, `taking the safety backup before the restore: ${err.message}`);
       }
     }
-    await session.lock();
-    const server = await session.serverVersion();
+    // core's lock (E_LOCKED while another backup or restore holds it) and version query.
+    const server = await core.lockForRestore(session, target.database);
     let tools;
     try {
       tools = await pg.findTools(server.major);
@@ -248,7 +248,7 @@ async function restoreIn(store, entry, target, clean, safetyBackup, level, trust
     }
     const durationMs = Date.now() - started;
     // Committed by now: a catalog that cannot be counted is restored all the same.
-    const { entities } = await pg.catalogShape(target, target.schema);
+    const entities = await pg.entityCountsBestEffort(target);
     progress.phase('done');
     return {
       id: entry.id,

@@ -13,6 +13,7 @@ mod listing;
 mod location;
 mod manifest;
 mod ops;
+mod session;
 mod store;
 mod stream;
 
@@ -27,6 +28,7 @@ pub use listing::*;
 pub use location::*;
 pub use manifest::*;
 pub use ops::*;
+pub use session::*;
 pub use stream::*;
 
 /// A JS `Error` with the core error's stable code.

@@ -8,6 +8,7 @@ pub mod pg_tools;
 mod resolve;
 #[cfg(feature = "postgres")]
 pub mod session;
+pub mod sql;
 #[cfg(feature = "postgres")]
 mod tls;
 
