@@ -7,7 +7,6 @@ const core = require('./core');
 const pg = require('./postgres');
 const { openStore } = require('./store');
 const { backup } = require('./backup');
-const { verify } = require('./verify');
 const { restore, drill } = require('./restore');
 
 // Safety backups before a restore use gzip's default level, as the native engine's do.
@@ -69,10 +68,8 @@ class WasmEngine {
   }
 
   verify(selector, onProgress, signal) {
-    return run(signal, async () => {
-      const store = openStore(this.storeUrl, this.s3Credentials);
-      return whileHeld(store, selector, undefined, 'verify', signal, entry => verify(store, entry, reporter(onProgress), signal, this.trust));
-    });
+    // core's verify_selected: hold, verify, record, release.
+    return run(signal, () => core.verify(openStore(this.storeUrl, this.s3Credentials), String(selector), this.trust, reporter(onProgress), signal));
   }
 
   restore(selector, opts, onProgress, signal) {

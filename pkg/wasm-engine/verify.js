@@ -1,7 +1,7 @@
 'use strict';
-// Verification, as core's verify/operation.rs: re-read the stored object through crates/wasm's
-// Verifier (SHA-256 of both sides, full gunzip, pg_dump's completion line) and record the
-// outcome beside the backup (`.verify.json`).
+// Reading a backup for restore and drill through crates/wasm's Verifier (SHA-256 of both
+// sides, full gunzip, pg_dump's completion line), the dump handed to psql as it is checked.
+// `verify` itself is core's (crates/wasm's ops.rs).
 const { BackupError, store: storeError, checkAborted } = require('../errors');
 const core = require('./core');
 
@@ -55,45 +55,4 @@ function manifestExpectations(entry) {
   return entry.manifest ? { compressed: entry.manifest.compressed, raw: entry.manifest.raw } : {};
 }
 
-async function verify(store, entry, progress, signal, trust) {
-  core.refuseUnusable(entry);
-  core.admitSignature(entry, trust);
-  const started = Date.now();
-  progress.phase('verifying');
-  const found = [];
-  const expected = manifestExpectations(entry);
-  if (entry.has_sidecar) {
-    try {
-      const text = await store.getSmall(entry.keys.sidecar, core.maxManifestBytes());
-      expected.sidecar_sha256 = core.parseSidecar(text, entry.keys.data);
-    } catch (err) {
-      found.push(`sidecar: ${err.message}`);
-    }
-  } else if (entry.status === 'complete') {
-    found.push('the .sha256 sidecar is missing');
-  }
-  const result = await readVerified(store, entry.keys.data, expected, progress, signal);
-  if (result.corrupt) found.push(result.corrupt.message);
-  else found.push(...result.problems);
-  const report = {
-    id: entry.id,
-    name: entry.keys.data,
-    status: entry.status,
-    ok: found.length === 0,
-    problems: found,
-    check: result.check ?? null,
-    duration_ms: Date.now() - started,
-    verified_at: new Date(started).toISOString(),
-  };
-  const record = core.recordText(started, report.ok, report.duration_ms, found, undefined);
-  try {
-    await store.put(entry.keys.verify_record, Buffer.from(record));
-  } catch (err) {
-    // The verdict stands even when the store will not take its record.
-    if (err.code !== 'E_STORE') throw err;
-  }
-  progress.phase('done');
-  return report;
-}
-
-module.exports = { verify, readVerified, manifestExpectations };
+module.exports = { readVerified, manifestExpectations };

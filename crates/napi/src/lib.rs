@@ -18,7 +18,7 @@ use backstage_backup_core::restore::{restore, RestoreOptions};
 use backstage_backup_core::signing::Trust;
 use backstage_backup_core::source::{DatabaseRequest, DumpSource};
 use backstage_backup_core::store::{self, Store, StoreLocation};
-use backstage_backup_core::verify::verify_backup;
+use backstage_backup_core::verify::verify_selected;
 use backstage_backup_core::{CancellationToken, Error, Result};
 use napi::bindgen_prelude::{AbortSignal, AsyncTask};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -192,18 +192,16 @@ impl OpTask {
             }
             Op::Verify(selector) => {
                 let store = self.open().await?;
-                let (entry, hold) =
-                    hold_backup(store.as_ref(), selector, None, "verify", cancel).await?;
-                let report = verify_backup(
-                    store.as_ref(),
-                    &entry,
-                    &self.trust,
-                    progress.as_ref(),
-                    cancel,
+                to_value(
+                    verify_selected(
+                        store.as_ref(),
+                        selector,
+                        &self.trust,
+                        progress.as_ref(),
+                        cancel,
+                    )
+                    .await?,
                 )
-                .await;
-                hold.release(store.as_ref()).await;
-                to_value(report?)
             }
             Op::Restore(selector, options) => {
                 let target = database(options)?;

@@ -7,9 +7,11 @@ use backstage_backup_core::host::host;
 use backstage_backup_core::leftovers::clear_leftovers as clear;
 use backstage_backup_core::listing::list_backups as list;
 use backstage_backup_core::marker::DEFAULT_GRACE_HOURS;
+use backstage_backup_core::progress::{Bytes, Phase, Progress};
 use backstage_backup_core::prune::{prune as apply_prune, PruneRequest};
 use backstage_backup_core::read_hold::{hold_backup as hold, Hold};
 use backstage_backup_core::reservation::{reserve_name as reserve, Reservation};
+use backstage_backup_core::verify::verify_selected;
 use backstage_backup_core::CancellationToken;
 use wasm_bindgen::prelude::*;
 
@@ -225,4 +227,44 @@ pub async fn reserve_name(store: JsValue, plugin_id: String) -> Result<ReservedN
     let store = open(store)?;
     let reservation = reserve(&store, &plugin_id).await.map_err(coded)?;
     Ok(ReservedName { reservation, store })
+}
+
+/// Progress to the glue's reporter (`{phase(name), bytes({raw, stored, total})}`); a failing
+/// listener never breaks the operation.
+struct JsProgress {
+    reporter: send_wrapper::SendWrapper<JsValue>,
+}
+
+impl Progress for JsProgress {
+    fn phase(&self, phase: Phase) {
+        let _ = crate::js::call(&self.reporter, "phase", &[phase.as_str().into()]);
+    }
+
+    fn bytes(&self, bytes: Bytes) {
+        if let Ok(value) = to_js(&bytes) {
+            let _ = crate::js::call(&self.reporter, "bytes", &[value]);
+        }
+    }
+}
+
+/// Verifies the backup `selector` names, held against prune while it is read, and records the
+/// outcome beside it (core's `verify_selected`).
+#[wasm_bindgen]
+pub async fn verify(
+    store: JsValue,
+    selector: String,
+    trust: JsValue,
+    reporter: JsValue,
+    signal: JsValue,
+) -> Result<JsValue, JsValue> {
+    let trust = trust_from(trust)?;
+    let store = open(store)?;
+    let abort = AbortLink::new(signal);
+    let progress = JsProgress {
+        reporter: send_wrapper::SendWrapper::new(reporter),
+    };
+    let report = verify_selected(&store, &selector, &trust, &progress, &abort.token)
+        .await
+        .map_err(coded)?;
+    to_js(&report)
 }

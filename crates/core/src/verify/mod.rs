@@ -10,7 +10,7 @@ pub use stream::{
     ends_with_completion_line, problems, Expectations, StreamCheck, StreamVerifier, VerifyFailure,
 };
 
-#[cfg(feature = "runtime")]
+#[cfg(feature = "ops")]
 mod operation;
-#[cfg(feature = "runtime")]
-pub use operation::{check_object, read_verified, verify_backup, VerifyReport};
+#[cfg(feature = "ops")]
+pub use operation::{check_object, read_verified, verify_backup, verify_selected, VerifyReport};

@@ -1,5 +1,4 @@
-use std::io::{Read, Write};
-use std::time::Instant;
+use std::io::Write;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -30,6 +29,7 @@ pub struct VerifyReport {
 
 /// Streams an object through the verifier, sending the dump to `out`. Runs the CPU work on a
 /// blocking thread; checks `cancel` between chunks.
+#[cfg(feature = "runtime")]
 pub async fn read_verified<W: Write + Send + 'static>(
     store: &dyn Store,
     key: &str,
@@ -37,6 +37,7 @@ pub async fn read_verified<W: Write + Send + 'static>(
     progress: &(dyn Progress + 'static),
     cancel: &CancellationToken,
 ) -> Result<Result<(StreamCheck, W), VerifyFailure>> {
+    use std::io::Read;
     let (reader, total) = store.get(key).await?;
     let mut reader = tokio_util::io::SyncIoBridge::new(reader);
     let cancel = cancel.clone();
@@ -81,6 +82,43 @@ pub async fn read_verified<W: Write + Send + 'static>(
     result.map_err(|e| Error::internal(format!("verification task failed: {e}")))?
 }
 
+/// As the native `read_verified`, on the one thread a WebAssembly host has: the verifier runs
+/// between reads.
+#[cfg(not(feature = "runtime"))]
+pub async fn read_verified<W: Write + Send + 'static>(
+    store: &dyn Store,
+    key: &str,
+    out: W,
+    progress: &(dyn Progress + 'static),
+    cancel: &CancellationToken,
+) -> Result<Result<(StreamCheck, W), VerifyFailure>> {
+    use tokio::io::AsyncReadExt;
+    let (mut reader, total) = store.get(key).await?;
+    let mut verifier = StreamVerifier::with_output(out);
+    let mut buf = vec![0u8; READ_CHUNK];
+    loop {
+        if cancel.is_cancelled() {
+            return Err(Error::cancelled());
+        }
+        let n = reader
+            .read(&mut buf)
+            .await
+            .map_err(|e| Error::store(format!("reading the backup from the store: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        if let Err(failure) = verifier.push(&buf[..n]) {
+            return Ok(Err(failure));
+        }
+        progress.bytes(progress::Bytes {
+            raw: verifier.raw_bytes(),
+            stored: verifier.compressed_bytes(),
+            total: Some(total),
+        });
+    }
+    Ok(verifier.finish())
+}
+
 /// Reads one object end to end and lists its problems against `expected`.
 pub async fn check_object(
     store: &dyn Store,
@@ -108,8 +146,8 @@ pub async fn verify_backup(
         return Err(refusal);
     }
     trust.admit(entry)?;
-    let started = Instant::now();
-    let verified_at = Utc::now();
+    // The host's clock: wasm32 has no Instant.
+    let verified_at = crate::host::host().now();
     progress.phase(Phase::Verifying);
     let mut found = Vec::new();
     let mut expected = Expectations::default();
@@ -138,7 +176,9 @@ pub async fn verify_backup(
         ok: found.is_empty(),
         problems: found,
         check,
-        duration_ms: started.elapsed().as_millis() as u64,
+        duration_ms: (crate::host::host().now() - verified_at)
+            .num_milliseconds()
+            .max(0) as u64,
         verified_at,
     };
     let record = Record {
@@ -160,4 +200,20 @@ pub async fn verify_backup(
     }
     progress.phase(Phase::Done);
     Ok(report)
+}
+
+/// Verifies the backup `selector` names (`latest` or an id), held against prune while it is
+/// read: hold, verify, release, as every engine does it.
+pub async fn verify_selected(
+    store: &dyn Store,
+    selector: &str,
+    trust: &crate::signing::Trust,
+    progress: &(dyn Progress + 'static),
+    cancel: &CancellationToken,
+) -> Result<VerifyReport> {
+    let (entry, hold) =
+        crate::read_hold::hold_backup(store, selector, None, "verify", cancel).await?;
+    let report = verify_backup(store, &entry, trust, progress, cancel).await;
+    hold.release(store).await;
+    report
 }
