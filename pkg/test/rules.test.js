@@ -1,10 +1,11 @@
 'use strict';
 // Rules both engines take from core, so they cannot drift apart again: the compression threads
 // (0 is one per core; over 256 is E_INVALID before anything is dumped; the native engine once
-// spawned whatever it was asked for, the wasm engine capped at 64).
+// spawned whatever it was asked for, the wasm engine capped at 64), and pg_dump discovery.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const path = require('node:path');
 
 const { Engine } = require('..');
 const { dbUrl, tmpdir, Databases, expectCode } = require('./fixtures');
@@ -35,6 +36,31 @@ for (const kind of ['native', 'wasm']) {
     for (const threads of [0, 3]) {
       const manifest = await engine.backup({ databaseUrl: dbUrl(catalog), threads });
       assert.equal((await engine.verify(manifest.id)).ok, true);
+    }
+  });
+}
+
+// pg_dump discovery is core's on both engines (the wasm engine once had its own copy): a
+// folder without pg_dump, and one whose pg_dump is older than the server, get the same answer.
+for (const kind of ['native', 'wasm']) {
+  test(`${kind}: BACKSTAGE_BACKUP_PG_BIN without a usable pg_dump is E_PG_DUMP saying what to install`, async () => {
+    const engine = new Engine({ store, engine: kind });
+    const bin = tmpdir('bbnode-pgbin-');
+    const saved = process.env.BACKSTAGE_BACKUP_PG_BIN;
+    try {
+      // psql stays usable (the wasm engine's session runs on it); pg_dump is missing, then old.
+      const newest = fs.readdirSync('/usr/lib/postgresql').sort((a, b) => b - a)[0];
+      fs.symlinkSync(`/usr/lib/postgresql/${newest}/bin/psql`, path.join(bin, 'psql'));
+      process.env.BACKSTAGE_BACKUP_PG_BIN = bin;
+      const missing = await expectCode(engine.backup({ databaseUrl: dbUrl(catalog) }), 'E_PG_DUMP');
+      assert.match(missing.message, /pg_dump was not found: install the PostgreSQL 1\d client .*postgresql-client-1\d/);
+      fs.writeFileSync(path.join(bin, 'pg_dump'), '#!/bin/sh\necho "pg_dump (PostgreSQL) 9.6.24"\n', { mode: 0o755 });
+      const old = await expectCode(engine.backup({ databaseUrl: dbUrl(catalog) }), 'E_PG_DUMP');
+      assert.match(old.message, /pg_dump 9\.6\.24 \(.*pg_dump\) is older than the server \(PostgreSQL 1\d\)/);
+    } finally {
+      if (saved === undefined) delete process.env.BACKSTAGE_BACKUP_PG_BIN;
+      else process.env.BACKSTAGE_BACKUP_PG_BIN = saved;
+      fs.rmSync(bin, { recursive: true, force: true });
     }
   });
 }

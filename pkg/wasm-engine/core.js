@@ -2,6 +2,7 @@
 // The WebAssembly half of the engine (crates/wasm, built by scripts/build-wasm.sh into
 // pkg/wasm/): every decision and byte transform. Its errors carry the core's stable codes;
 // here they become BackupErrors.
+const { execFile } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -100,6 +101,27 @@ wasm.installHost({
     } finally {
       fs.closeSync(fd);
     }
+  },
+  isFile(file) {
+    try {
+      return fs.statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  },
+  listDir(dir) {
+    try {
+      return fs.readdirSync(dir);
+    } catch {
+      return [];
+    }
+  },
+  /** `program --version`'s output, run without credentials in its environment. */
+  toolVersion(program) {
+    const env = { ...process.env };
+    delete env.PGPASSWORD;
+    delete env.DATABASE_URL;
+    return new Promise(resolve => execFile(program, ['--version'], { env }, (err, stdout) => resolve(err ? undefined : stdout)));
   },
 });
 

@@ -1,84 +1,17 @@
 'use strict';
 // PostgreSQL for the WebAssembly engine, through the client tools only: a psql coprocess is the
 // session core's queries run on (crates/wasm's session.rs: the advisory lock, the exported
-// snapshot, entity counts); pg_dump and psql do the bulk work. Tool discovery mirrors core's
-// pg_tools.rs.
-const { spawn, execFile } = require('node:child_process');
-const fs = require('node:fs');
-const path = require('node:path');
+// snapshot, entity counts); pg_dump and psql (found by core's pg_tools) do the bulk work.
+const { spawn } = require('node:child_process');
 
 const { BackupError, database } = require('../errors');
 const core = require('./core');
 const { resolveDatabase, libpqEnv, hostPort, redacted, withDatabase } = require('./connection');
 
-const PG_BIN_ENV = 'BACKSTAGE_BACKUP_PG_BIN';
-
-const isFile = file => {
-  try {
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-};
-
-function candidates(serverMajor) {
-  if (process.env[PG_BIN_ENV]) return [process.env[PG_BIN_ENV]];
-  let versioned = [];
-  try {
-    versioned = fs
-      .readdirSync('/usr/lib/postgresql')
-      .filter(name => /^\d+$/.test(name) && Number(name) >= serverMajor)
-      .sort((a, b) => a - b)
-      .map(name => path.join('/usr/lib/postgresql', name, 'bin'));
-  } catch {
-    // Not Debian's layout: PATH alone.
-  }
-  return [...versioned, ...(process.env.PATH || '').split(path.delimiter).filter(Boolean)];
-}
-
-function parseVersion(output) {
-  const token = output.split(/\s+/).find(t => /^\d/.test(t));
-  const version = token?.match(/^[\d.]+/)?.[0];
-  return version ? { version, major: Number(version.split('.')[0]) } : undefined;
-}
-
-function versionOf(pgDump) {
-  const env = { ...process.env };
-  delete env.PGPASSWORD;
-  delete env.DATABASE_URL;
-  return new Promise(resolve =>
-    execFile(pgDump, ['--version'], { env }, (err, stdout) => resolve(err ? undefined : parseVersion(stdout))),
-  );
-}
-
-/** pg_dump at least the server's major version, and the psql beside it (core's pg_tools::find). */
+/** pg_dump at least the server's major version, and the psql beside it (core's pg_tools). */
 async function findTools(serverMajor) {
-  const install =
-    `install the PostgreSQL ${serverMajor} client (Debian/Ubuntu: apt-get install postgresql-client-${serverMajor}; ` +
-    `Alpine: apk add postgresql${serverMajor}-client) or set ${PG_BIN_ENV} to the folder holding its pg_dump`;
-  let tooOld;
-  for (const dir of candidates(serverMajor)) {
-    const pgDump = path.join(dir, 'pg_dump');
-    if (!isFile(pgDump)) continue;
-    const found = await versionOf(pgDump);
-    if (!found) continue;
-    if (found.major < serverMajor) {
-      tooOld ??= { pgDump, version: found.version };
-      continue;
-    }
-    const psql = path.join(dir, 'psql');
-    return { pgDump, psql: isFile(psql) ? psql : 'psql', ...found };
-  }
-  throw database(
-    tooOld
-      ? `pg_dump ${tooOld.version} (${tooOld.pgDump}) is older than the server (PostgreSQL ${serverMajor}) and cannot dump it: ${install}`
-      : `pg_dump was not found: ${install}`,
-  );
-}
-
-function anyPsql() {
-  for (const dir of candidates(0)) if (isFile(path.join(dir, 'psql'))) return path.join(dir, 'psql');
-  throw database('psql was not found: install the PostgreSQL client (Debian/Ubuntu: apt-get install postgresql-client)');
+  const { pg_dump: pgDump, psql, version, major } = await core.findTools(serverMajor);
+  return { pgDump, psql, version, major };
 }
 
 /** Keeps the last `limit` bytes a child wrote to stderr. */
@@ -106,7 +39,7 @@ class Session {
   constructor(conn) {
     this.conn = conn;
     this.child = spawn(
-      anyPsql(),
+      core.findPsql(),
       ['--no-psqlrc', '--quiet', '--no-password', '--no-align', '--tuples-only', '--field-separator', SEP],
       { env: { ...libpqEnv(conn), PGAPPNAME: conn.params.application_name || 'backstage-backup' }, stdio: ['pipe', 'pipe', 'pipe'] },
     );

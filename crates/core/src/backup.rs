@@ -137,7 +137,7 @@ async fn backup_database(
     // Holds the database's advisory lock and the exported snapshot until the dump is done.
     let session = SourceSession::open(&db.connection).await?;
     let info = session.info.clone();
-    let tools = pg_tools::find(info.server_major)?;
+    let tools = pg_tools::find(info.server_major).await?;
     // Other databases (servers) may share this plugin id and store: only what is abandoned goes.
     clear_leftovers(store, Some(&plugin_id), leftover_grace(), Utc::now()).await?;
     let dump = spawn_pg_dump(&tools, &db.connection, Some(&info.snapshot_id))?;

@@ -25,6 +25,13 @@ pub trait Host: Send + Sync {
     /// A small file read whole: regular files only (a FIFO would block, a device never ends),
     /// and never more than `max + 1` bytes, whatever its metadata says (/proc files say 0).
     fn read_small_file(&self, path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>>;
+    /// Whether `path` is a regular file (following links).
+    fn is_file(&self, path: &std::path::Path) -> bool;
+    /// The names in a folder; none when it cannot be read.
+    fn list_dir(&self, path: &std::path::Path) -> Vec<String>;
+    /// What `program --version` prints, run without credentials in its environment; None when
+    /// it does not run or fails.
+    fn tool_version(&self, program: &std::path::Path) -> BoxFuture<'static, Option<String>>;
 }
 
 static INSTALLED: OnceLock<Box<dyn Host>> = OnceLock::new();
@@ -146,6 +153,36 @@ mod native {
 
         fn env_var(&self, name: &str) -> Option<String> {
             std::env::var(name).ok()
+        }
+
+        fn is_file(&self, path: &std::path::Path) -> bool {
+            path.is_file()
+        }
+
+        fn list_dir(&self, path: &std::path::Path) -> Vec<String> {
+            std::fs::read_dir(path)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .collect()
+        }
+
+        fn tool_version(&self, program: &std::path::Path) -> BoxFuture<'static, Option<String>> {
+            let mut command = tokio::process::Command::new(program);
+            // A version probe needs no credentials: keep them out of its environment.
+            command
+                .arg("--version")
+                .env_remove("PGPASSWORD")
+                .env_remove("DATABASE_URL")
+                .stdin(std::process::Stdio::null())
+                .kill_on_drop(true);
+            Box::pin(async move {
+                let out = command.output().await.ok()?;
+                out.status
+                    .success()
+                    .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+            })
         }
 
         fn read_small_file(&self, path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {

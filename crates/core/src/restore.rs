@@ -237,8 +237,9 @@ async fn restore_in(
     }
     lock_database(&client, &target.database).await?;
     let (server_version, server_major) = session::server_version(&client).await?;
-    let tools =
-        pg_tools::find(server_major).map_err(|e| e.context(format!("server {server_version}")))?;
+    let tools = pg_tools::find(server_major)
+        .await
+        .map_err(|e| e.context(format!("server {server_version}")))?;
     let lz4_toast: bool = client
         .query_one(restore_sql::LZ4_TOAST_PROBE, &[])
         .await

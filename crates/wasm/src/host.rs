@@ -1,6 +1,7 @@
 //! core's `Host` over JS: wasm32 has no clock, timer, process, files or environment, so the glue
 //! hands in an object with `thisProcess()`, `pidAlive(pid)`, `randomToken()`, `sleep(ms)`,
-//! `envVar(name)` and `readSmallFile(path, max)`; the clock is `Date.now`.
+//! `envVar(name)`, `readSmallFile(path, max)`, `isFile(path)`, `listDir(path)` and
+//! `toolVersion(program)`; the clock is `Date.now`.
 
 use backstage_backup_core::host::{install, Host};
 use backstage_backup_core::marker::Owner;
@@ -81,6 +82,29 @@ impl Host for JsHost {
         .map_err(|e| std::io::Error::other(e.message().to_string()))?;
         Ok(js_sys::Uint8Array::new(&bytes).to_vec())
     }
+
+    fn is_file(&self, path: &std::path::Path) -> bool {
+        path.to_str()
+            .and_then(|p| call(&self.object, "isFile", &[p.into()]).ok())
+            .is_some_and(|v| v.is_truthy())
+    }
+
+    fn list_dir(&self, path: &std::path::Path) -> Vec<String> {
+        path.to_str()
+            .and_then(|p| call(&self.object, "listDir", &[p.into()]).ok())
+            .and_then(|v| serde_wasm_bindgen::from_value(v).ok())
+            .unwrap_or_default()
+    }
+
+    fn tool_version(&self, program: &std::path::Path) -> BoxFuture<'static, Option<String>> {
+        let promise = program
+            .to_str()
+            .and_then(|p| call(&self.object, "toolVersion", &[p.into()]).ok());
+        Box::pin(SendWrapper::new(async move {
+            let promise = js_sys::Promise::resolve(&promise?);
+            JsFuture::from(promise).await.ok()?.as_string()
+        }))
+    }
 }
 
 /// Installs the glue's host once per module; every store protocol and config reader uses it.
@@ -93,6 +117,9 @@ pub fn install_host(host: JsValue) -> Result<(), JsValue> {
         "sleep",
         "envVar",
         "readSmallFile",
+        "isFile",
+        "listDir",
+        "toolVersion",
     ] {
         let f = js_sys::Reflect::get(&host, &method.into()).unwrap_or(JsValue::UNDEFINED);
         if !f.is_function() {

@@ -100,3 +100,25 @@ pub async fn catalog_entities(
             .map_err(coded)?;
     to_js(&counts)
 }
+
+/// pg_dump at least the server's major version and the psql beside it (core's
+/// `pg_tools::find`): `{pg_dump, psql, version, major}`.
+#[wasm_bindgen(js_name = findTools)]
+pub async fn find_tools(server_major: u32) -> Result<JsValue, JsValue> {
+    let tools = backstage_backup_core::source::pg_tools::find(server_major)
+        .await
+        .map_err(coded)?;
+    to_js(&serde_json::json!({
+        "pg_dump": tools.pg_dump,
+        "psql": tools.psql,
+        "version": tools.version,
+        "major": tools.major,
+    }))
+}
+
+/// Any psql, for a session before the server's version is known.
+#[wasm_bindgen(js_name = findPsql)]
+pub fn find_psql() -> Result<String, JsValue> {
+    let psql = backstage_backup_core::source::pg_tools::find_psql().map_err(coded)?;
+    Ok(psql.to_string_lossy().into_owned())
+}

@@ -3,7 +3,6 @@
 
 pub mod app_config;
 pub mod conn;
-#[cfg(feature = "runtime")]
 pub mod pg_tools;
 mod resolve;
 #[cfg(feature = "postgres")]
@@ -24,7 +23,6 @@ use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
 
 pub use conn::ConnectionInfo;
-#[cfg(feature = "runtime")]
 pub use pg_tools::PgTools;
 pub use resolve::{database_from_config_json, process_env, resolve_database, DatabaseRequest};
 

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::host::host;
 
 /// Environment variable naming a folder holding pg_dump and psql.
 pub const PG_BIN_ENV: &str = "BACKSTAGE_BACKUP_PG_BIN";
@@ -31,56 +32,51 @@ pub fn parse_version(output: &str) -> Option<(String, u32)> {
     Some((version, major))
 }
 
-fn version_of(pg_dump: &Path) -> Option<(String, u32)> {
-    // A version probe needs no credentials: keep them out of its environment.
-    let out = std::process::Command::new(pg_dump)
-        .arg("--version")
-        .env_remove("PGPASSWORD")
-        .env_remove("DATABASE_URL")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    parse_version(&String::from_utf8_lossy(&out.stdout))
+async fn version_of(pg_dump: &Path) -> Option<(String, u32)> {
+    parse_version(&host().tool_version(pg_dump).await?)
 }
 
+/// Folders to look in, best first: `BACKSTAGE_BACKUP_PG_BIN` alone when set; else Debian's
+/// versioned folders from `server_major` up, then PATH.
 fn candidates(server_major: u32) -> Vec<PathBuf> {
-    let mut dirs = Vec::new();
-    if let Some(dir) = std::env::var_os(PG_BIN_ENV) {
-        dirs.push(PathBuf::from(dir));
-        return dirs;
+    let host = host();
+    if let Some(dir) = host.env_var(PG_BIN_ENV).filter(|d| !d.is_empty()) {
+        return vec![PathBuf::from(dir)];
     }
     // Debian and Ubuntu install each major version side by side.
-    let mut versioned: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+    let mut versioned: Vec<(u32, PathBuf)> = host
+        .list_dir(Path::new(DEBIAN_ROOT))
         .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let major = e.file_name().to_str()?.parse::<u32>().ok()?;
-            Some((major, e.path().join("bin")))
+        .filter_map(|name| {
+            let major = name.parse::<u32>().ok()?;
+            Some((major, Path::new(DEBIAN_ROOT).join(name).join("bin")))
         })
         .filter(|(major, _)| *major >= server_major)
         .collect();
     versioned.sort();
-    dirs.extend(versioned.into_iter().map(|(_, dir)| dir));
-    if let Some(path) = std::env::var_os("PATH") {
-        dirs.extend(std::env::split_paths(&path));
+    let mut dirs: Vec<PathBuf> = versioned.into_iter().map(|(_, dir)| dir).collect();
+    if let Some(path) = host.env_var("PATH") {
+        dirs.extend(path.split(':').filter(|d| !d.is_empty()).map(PathBuf::from));
     }
     dirs
 }
 
+const DEBIAN_ROOT: &str = "/usr/lib/postgresql";
+
 /// Finds pg_dump and psql able to work with a server of major version `server_major`.
-pub fn find(server_major: u32) -> Result<PgTools> {
+pub async fn find(server_major: u32) -> Result<PgTools> {
     let install = format!(
         "install the PostgreSQL {server_major} client (Debian/Ubuntu: apt-get install postgresql-client-{server_major}; \
          Alpine: apk add postgresql{server_major}-client) or set {PG_BIN_ENV} to the folder holding its pg_dump"
     );
+    let host = host();
     let mut too_old = None;
     for dir in candidates(server_major) {
         let pg_dump = dir.join("pg_dump");
-        if !pg_dump.is_file() {
+        if !host.is_file(&pg_dump) {
             continue;
         }
-        let Some((version, major)) = version_of(&pg_dump) else {
+        let Some((version, major)) = version_of(&pg_dump).await else {
             continue;
         };
         if major < server_major {
@@ -89,7 +85,7 @@ pub fn find(server_major: u32) -> Result<PgTools> {
         }
         let psql = dir.join("psql");
         return Ok(PgTools {
-            psql: if psql.is_file() {
+            psql: if host.is_file(&psql) {
                 psql
             } else {
                 PathBuf::from("psql")
@@ -106,6 +102,20 @@ pub fn find(server_major: u32) -> Result<PgTools> {
         )),
         None => Error::database(format!("pg_dump was not found: {install}")),
     })
+}
+
+/// Any psql, for a session before the server's version is known.
+pub fn find_psql() -> Result<PathBuf> {
+    candidates(0)
+        .into_iter()
+        .map(|dir| dir.join("psql"))
+        .find(|psql| host().is_file(psql))
+        .ok_or_else(|| {
+            Error::database(
+                "psql was not found: install the PostgreSQL client (Debian/Ubuntu: apt-get \
+                 install postgresql-client)",
+            )
+        })
 }
 
 #[cfg(test)]
@@ -125,11 +135,14 @@ mod tests {
         assert_eq!(parse_version("nothing here"), None);
     }
 
-    #[test]
-    fn the_installed_pg_dump_is_found_and_a_future_server_is_refused_clearly() {
-        let tools = find(10).expect("pg_dump is installed on test machines");
+    #[tokio::test]
+    async fn the_installed_pg_dump_is_found_and_a_future_server_is_refused_clearly() {
+        let tools = find(10)
+            .await
+            .expect("pg_dump is installed on test machines");
         assert!(tools.major >= 10);
-        let err = find(99).unwrap_err();
+        assert!(find_psql().unwrap().ends_with("psql"));
+        let err = find(99).await.unwrap_err();
         assert!(err.message().contains("postgresql-client-99"), "{err}");
         assert!(err.message().contains("older than the server"), "{err}");
     }
