@@ -1,9 +1,7 @@
 'use strict';
-// The backup operation, as core's backup.rs: with the database's advisory lock held and a
-// snapshot exported, pg_dump --snapshot streams through crates/wasm's SHA-256 and parallel
-// gzip (blocks on worker threads) into the store; then the sidecar, then the manifest (written
-// last). A marker stands beside the backup until then, and every failure or abort removes what
-// was written.
+// The backup operation's bytes: with core's session holding the database's advisory lock and
+// an exported snapshot, pg_dump --snapshot streams through SHA-256 and parallel gzip (blocks on
+// worker threads) into core's BackupWriter, which writes and cleans up in core's one order.
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const os = require('node:os');
@@ -158,75 +156,46 @@ async function streamInto(upload, input, level, threads, progress, signal) {
   }
 }
 
+/**
+ * Streams the dump into a backup core writes (crates/wasm's BackupWriter: marker, data,
+ * sidecar, manifest last, and the clean-up of a failure); resolves to the manifest.
+ */
 async function writeBackup(store, dump, database_, entities, options, progress, signal) {
-  // core's reservation: the marker, created only if absent, makes the name this backup's.
-  const name = await core.reserveName(store, database_.plugin_id);
-  const { id, keys } = name;
-  const createdAt = name.startedMs;
-  // The parts this backup created: a failure deletes these and nothing else.
-  const written = [];
+  const { level, threads } = core.checkBackup(options.request, options.defaultLevel, options.trust);
+  const writer = await core.beginBackup(store, options.request, options.defaultLevel, options.trust, database_.plugin_id);
   try {
-    const upload = await store.startUpload(keys.data);
     progress.phase('dumping');
-    let digests;
-    try {
-      const streamed = await streamInto(upload, dump.stdout, options.level, options.threads, progress, signal).then(
-        value => ({ value }),
-        error => ({ error }),
+    const streamed = await streamInto(writer, dump.stdout, level, threads, progress, signal).then(
+      value => ({ value }),
+      error => ({ error }),
+    );
+    // A failed upload or an abort came first (and stopped pg_dump): it is the cause.
+    if (streamed.error) dump.child.kill('SIGTERM');
+    const exited = await dump.wait().then(() => undefined, error => error);
+    if (streamed.error) throw streamed.error;
+    if (exited) throw exited;
+    if (!streamed.value.complete) {
+      throw database(
+        'the dump ended without pg_dump\'s "PostgreSQL database dump complete" line: it is not a complete plain-format dump',
       );
-      // A failed upload or an abort came first (and stopped pg_dump): it is the cause.
-      if (streamed.error) dump.child.kill('SIGTERM');
-      const exited = await dump.wait().then(() => undefined, error => error);
-      if (streamed.error) throw streamed.error;
-      if (exited) throw exited;
-      if (!streamed.value.complete) {
-        throw database(
-          'the dump ended without pg_dump\'s "PostgreSQL database dump complete" line: it is not a complete plain-format dump',
-        );
-      }
-      digests = streamed.value.digests;
-    } catch (err) {
-      await upload.abort().catch(() => {});
-      throw err;
     }
     checkAborted(signal);
     progress.phase('finalizing');
-    // Exclusive, as every part: nothing this backup writes replaces another's object.
-    await upload.complete();
-    written.push(keys.data);
-    await store.putNew(keys.sidecar, Buffer.from(core.sidecarText(digests.compressed.sha256, keys.data)));
-    written.push(keys.sidecar);
-    // Signed with the engine's private key when it has one (options.trust).
-    const { manifest, text } = core.buildSignedManifest({
-      id,
-      name: keys.data,
-      database: database_,
-      created_at_ms: createdAt,
-      finished_at_ms: Date.now(),
-      level: options.level,
-      raw: digests.raw,
-      compressed: digests.compressed,
-      entities,
-      trigger: options.trigger,
-      labels: options.labels ?? {},
-    }, options.trust);
-    await store.putNew(keys.manifest, Buffer.from(text));
-    written.push(keys.manifest);
-    // A leftover marker beside a manifest is harmless: the manifest decides.
-    await store.delete(keys.marker).catch(() => {});
-    name.free();
+    const manifest = await writer.finish(database_, entities, streamed.value.digests);
     progress.phase('done');
     return manifest;
   } catch (err) {
-    for (const key of [keys.manifest, keys.sidecar, keys.data]) if (written.includes(key)) await store.delete(key).catch(() => {});
-    await name.release();
+    // Nothing to do when finish failed: it removed what it wrote itself.
+    await writer.abandon();
     throw signal?.aborted ? aborted() : err;
+  } finally {
+    writer.free();
   }
 }
 
 /**
- * Takes a backup of `conn` into `store`; resolves to the manifest. `options`: level, trigger
- * (as checkBackupOptions returns it), labels, pluginId.
+ * Takes a backup of `conn` into `store`; resolves to the manifest. `options`: `{request (the
+ * engine's snake_case backup options), defaultLevel, trust}`.
  */
 async function backupDatabase(store, conn, pluginId, options, progress, signal) {
   checkAborted(signal);
@@ -262,19 +231,12 @@ async function backupDatabase(store, conn, pluginId, options, progress, signal) 
   }
 }
 
-/** `engine.backup(options)`: resolves the database, checks the options, backs up. */
+/** `engine.backup(options)`: checks the options (core's BackupRequest), resolves the database, backs up. */
 async function backup(store, opts, defaultLevel, progress, signal, trust) {
-  core.requireSigningKey(trust);
-  const level = opts.level ?? defaultLevel;
-  if (!Number.isInteger(level) || level < 0 || level > 9) {
-    throw new BackupError('E_INVALID', `compression level ${level} is out of range: use 1 (fastest) to 9 (smallest)`);
-  }
+  const checked = core.checkBackup(opts, defaultLevel, trust);
   const { conn, pluginId: fromDatabase } = pg.resolveDatabase(opts);
-  const pluginId = opts.plugin_id ?? fromDatabase;
-  // Core's rule (pipeline::compression_threads): 0 is one per core, as natively.
-  const threads = core.compressionThreads(opts.threads ?? 0, cores());
-  const trigger = core.checkBackupOptions(opts.trigger ?? undefined, opts.by ?? undefined, opts.labels, pluginId);
-  return backupDatabase(store, conn, pluginId, { level, threads, trigger, labels: opts.labels, trust }, progress, signal);
+  const pluginId = checked.plugin_id ?? fromDatabase;
+  return backupDatabase(store, conn, pluginId, { request: opts, defaultLevel, trust }, progress, signal);
 }
 
 module.exports = { backup, backupDatabase };

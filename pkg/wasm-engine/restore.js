@@ -199,13 +199,13 @@ async function restoreIn(store, entry, target, clean, safetyBackup, level, trust
     }
     let safety = null;
     if (occupied > 0 && safetyBackup) {
-      const trigger = { kind: 'safety', by: `restore of ${entry.id}` };
+      const request = { level, trigger: 'safety', by: `restore of ${entry.id}` };
       try {
         // Named after the backup it is replaced by, as the native engine does: `latest` finds it
         // and prune keeps it with its plugin's backups whatever the target database is called.
         // Signed when the engine holds the private key; a public key only checks.
         const signer = core.checkTrust(trust)?.can_sign ? trust : undefined;
-        const manifest = await backupDatabase(store, target, entry.plugin_id, { level, trigger, labels: {}, trust: signer }, progress, signal);
+        const manifest = await backupDatabase(store, target, entry.plugin_id, { request, defaultLevel: level, trust: signer }, progress, signal);
         safety = manifest.id;
         tookSafety(safety);
       } catch (err) {

@@ -1,7 +1,6 @@
-//! The backup operation: pg_dump (or a dump file) streamed through SHA-256 and gzip into the
-//! store, then the sidecar, then the manifest. A marker object stands beside the backup until
-//! the manifest is written, and every failure path removes what was written, so a backup is
-//! either complete or visibly incomplete, never silently half there.
+//! The backup operation natively: pg_dump (or a dump file) streamed through SHA-256 and
+//! parallel gzip into a `BackupWriter` (backup_writer.rs), which owns the write order and its
+//! clean-up for both engines: marker, data, sidecar, manifest last.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -12,17 +11,15 @@ use chrono::{Duration, Utc};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::backup_writer::BackupWriter;
 use crate::error::{Error, Result};
 use crate::leftovers::clear_leftovers;
-use crate::manifest::{
-    sidecar_text, Compression, DatabaseInfo, Manifest, Trigger, TriggerKind, FORMAT_V1,
-};
+use crate::manifest::{DatabaseInfo, Manifest};
 use crate::marker::DEFAULT_GRACE_HOURS;
-use crate::naming::{validate_plugin_id, BackupName, Part};
+use crate::naming::validate_plugin_id;
 use crate::parallel_gzip::ParallelCompressor;
-use crate::pipeline::{StreamDigests, DEFAULT_LEVEL};
+use crate::pipeline::StreamDigests;
 use crate::progress::{self, Phase, Progress};
-use crate::reservation::reserve_name;
 #[cfg(feature = "postgres")]
 use crate::source::DatabaseSource;
 use crate::source::DumpSource;
@@ -40,36 +37,7 @@ fn leftover_grace() -> Duration {
     Duration::hours(DEFAULT_GRACE_HOURS)
 }
 
-#[derive(Debug, Clone)]
-pub struct BackupOptions {
-    /// gzip level 1 (fastest) to 9 (smallest); 6 is gzip's own default.
-    pub level: u32,
-    pub trigger: Trigger,
-    pub labels: BTreeMap<String, String>,
-    /// Names the backup when the source does not (a dump file or stdin).
-    pub plugin_id: Option<String>,
-    /// Compression threads; 0 means one per core.
-    pub threads: usize,
-    /// Signs the manifest when set; a public key is refused before anything is dumped.
-    pub signing_key: Option<crate::signing::Key>,
-}
-
-impl Default for BackupOptions {
-    fn default() -> Self {
-        BackupOptions {
-            level: DEFAULT_LEVEL,
-            trigger: Trigger {
-                kind: TriggerKind::Manual,
-                by: None,
-            },
-            labels: BTreeMap::new(),
-            plugin_id: None,
-            threads: 0,
-            signing_key: None,
-        }
-    }
-}
-
+pub use crate::backup_writer::{BackupOptions, BackupRequest};
 pub use crate::manifest::validate_label;
 
 /// Takes a backup into `store`; returns its manifest.
@@ -80,20 +48,8 @@ pub async fn backup(
     progress: Arc<dyn Progress>,
     cancel: &CancellationToken,
 ) -> Result<Manifest> {
-    if options.level > 9 {
-        return Err(Error::invalid(format!(
-            "compression level {} is out of range: use 1 (fastest) to 9 (smallest)",
-            options.level
-        )));
-    }
-    for (key, value) in &options.labels {
-        validate_label(key, value)?;
-    }
-    if let Some(key) = &options.signing_key {
-        // Before a dump is made for nothing.
-        key.require_private()?;
-    }
-    crate::pipeline::compression_threads(options.threads as u64, 1)?;
+    // Before a dump is made for nothing.
+    options.check()?;
     progress.phase(Phase::Connecting);
     match source {
         #[cfg(feature = "postgres")]
@@ -242,129 +198,43 @@ async fn write_backup(
     cancel: &CancellationToken,
     mut dump: Option<DumpChild>,
 ) -> Result<Manifest> {
-    let reservation = reserve_name(store, &database.plugin_id).await?;
-    let name = reservation.name.clone();
-    let created_at = reservation.marker.started_at;
-    // The parts this backup created: a failure deletes these and nothing else.
-    let mut written: Vec<Part> = Vec::new();
-    let outcome = async {
-        let mut upload = store.start_upload(&name.key(Part::Data)).await?;
-        progress.phase(Phase::Dumping);
-        let streamed = stream_into(
-            upload.as_mut(),
-            reader,
-            options,
-            &progress,
-            cancel,
-            dump.as_mut(),
-        )
-        .await;
-        let exited = match dump.take() {
-            Some(child) => child.wait().await,
-            None => Ok(()),
-        };
-        let checked = match (streamed, exited) {
-            // A failed upload or a cancel came first (and stopped pg_dump): it is the cause.
-            (Err(err), _) => Err(err),
-            (Ok(_), Err(err)) => Err(err),
-            (Ok((_, false)), Ok(())) => Err(Error::database(
-                "the dump ended without pg_dump's \"PostgreSQL database dump complete\" line: \
-                 it is not a complete plain-format dump",
-            )),
-            (Ok((digests, true)), Ok(())) => Ok(digests),
-        };
-        let digests = match checked {
-            Ok(digests) => digests,
-            Err(err) => {
-                let _ = upload.abort().await;
-                return Err(err);
-            }
-        };
-        progress.phase(Phase::Finalizing);
-        // Exclusive: a data object already under this name is another backup's, left alone.
-        upload.complete().await?;
-        written.push(Part::Data);
-        finish_backup(
-            store,
-            &name,
-            database,
-            entities,
-            options,
-            created_at,
-            digests,
-            &mut written,
-        )
-        .await
-    }
+    let mut writer = BackupWriter::begin(store, &database.plugin_id).await?;
+    progress.phase(Phase::Dumping);
+    let streamed = stream_into(
+        writer.upload(),
+        reader,
+        options,
+        &progress,
+        cancel,
+        dump.as_mut(),
+    )
     .await;
-    match outcome {
-        Ok(manifest) => {
-            // A leftover marker beside a manifest is harmless: the manifest decides.
-            let _ = store.delete(&name.key(Part::Marker)).await;
-            progress.phase(Phase::Done);
-            Ok(manifest)
-        }
-        Err(err) => {
-            for part in [Part::Manifest, Part::Sidecar, Part::Data] {
-                if written.contains(&part) {
-                    let _ = store.delete(&name.key(part)).await;
-                }
-            }
-            reservation.release(store).await;
-            Err(err)
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn finish_backup(
-    store: &dyn Store,
-    name: &BackupName,
-    database: DatabaseInfo,
-    entities: Option<BTreeMap<String, u64>>,
-    options: &BackupOptions,
-    created_at: chrono::DateTime<Utc>,
-    digests: StreamDigests,
-    written: &mut Vec<Part>,
-) -> Result<Manifest> {
-    let data_key = name.key(Part::Data);
-    // Create-if-absent, as every part: nothing this backup writes replaces another's object.
-    store
-        .put_new(
-            &name.key(Part::Sidecar),
-            Bytes::from(sidecar_text(&digests.compressed.sha256, &data_key)),
-        )
-        .await?;
-    written.push(Part::Sidecar);
-    let manifest = Manifest {
-        format: FORMAT_V1.to_string(),
-        id: name.id(),
-        name: data_key,
-        database,
-        created_at,
-        finished_at: Utc::now(),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        compression: Compression {
-            algorithm: "gzip".to_string(),
-            level: options.level,
-            extra: Default::default(),
-        },
-        raw: digests.raw,
-        compressed: digests.compressed,
-        entities,
-        trigger: options.trigger.clone(),
-        labels: options.labels.clone(),
-        signature: None,
-        extra: Default::default(),
+    let exited = match dump.take() {
+        Some(child) => child.wait().await,
+        None => Ok(()),
     };
-    let mut manifest = manifest;
-    if let Some(key) = &options.signing_key {
-        key.sign(&mut manifest)?;
-    }
-    store
-        .put_new(&name.key(Part::Manifest), Bytes::from(manifest.to_json()))
+    let checked = match (streamed, exited) {
+        // A failed upload or a cancel came first (and stopped pg_dump): it is the cause.
+        (Err(err), _) => Err(err),
+        (Ok(_), Err(err)) => Err(err),
+        (Ok((_, false)), Ok(())) => Err(Error::database(
+            "the dump ended without pg_dump's \"PostgreSQL database dump complete\" line: \
+             it is not a complete plain-format dump",
+        )),
+        (Ok((digests, true)), Ok(())) => Ok(digests),
+    };
+    let digests = match checked {
+        Ok(digests) => digests,
+        Err(err) => {
+            writer.abandon(store).await;
+            return Err(err);
+        }
+    };
+    progress.phase(Phase::Finalizing);
+    let manifest = writer
+        .finish(store, database, entities, options, digests)
         .await?;
-    written.push(Part::Manifest);
+    progress.phase(Phase::Done);
     Ok(manifest)
 }
 

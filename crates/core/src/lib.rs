@@ -46,6 +46,8 @@ pub mod verify;
 
 #[cfg(feature = "runtime")]
 pub mod backup;
+#[cfg(feature = "ops")]
+pub mod backup_writer;
 #[cfg(feature = "postgres")]
 pub mod drill;
 // Pure without `ops` (evaluate); its store-reading entry point needs it.

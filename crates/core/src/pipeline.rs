@@ -96,7 +96,7 @@ impl DigestCounter {
 }
 
 /// Both sides' digests once a stream is done.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StreamDigests {
     pub raw: Digest,
     pub compressed: Digest,

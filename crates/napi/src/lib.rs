@@ -6,11 +6,10 @@
 
 use std::sync::{Arc, OnceLock};
 
-use backstage_backup_core::backup::{backup, BackupOptions};
+use backstage_backup_core::backup::{backup, BackupRequest};
 use backstage_backup_core::drill::drill;
 use backstage_backup_core::health::{health, HealthRequest};
 use backstage_backup_core::listing::list_backups;
-use backstage_backup_core::manifest::{Trigger, TriggerKind};
 use backstage_backup_core::progress::{Bytes, Phase, Progress};
 use backstage_backup_core::prune::{prune, PruneRequest};
 use backstage_backup_core::read_hold::hold_backup;
@@ -114,36 +113,6 @@ pub struct OpTask {
     progress: Arc<JsProgress>,
 }
 
-fn text<'a>(options: &'a Value, key: &str) -> Option<&'a str> {
-    options.get(key).and_then(Value::as_str)
-}
-
-fn count(options: &Value, key: &str) -> Result<Option<u32>> {
-    match options.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .map(Some)
-            .ok_or_else(|| Error::invalid(format!("{key} must be a whole number"))),
-    }
-}
-
-/// `threads` by core's rule (`pipeline::compression_threads`), with its message for any bad value.
-fn threads(options: &Value) -> Result<usize> {
-    use backstage_backup_core::pipeline::{compression_threads, MAX_THREADS};
-    let requested = match options.get("threads") {
-        None | Some(Value::Null) => 0,
-        Some(v) => v.as_u64().ok_or_else(|| {
-            Error::invalid(format!(
-                "threads must be a whole number from 0 (one per core) to {MAX_THREADS}, not {v}"
-            ))
-        })?,
-    };
-    compression_threads(requested, 1)?;
-    Ok(requested as usize)
-}
-
 fn database(options: &Value) -> Result<backstage_backup_core::source::DatabaseSource> {
     DatabaseRequest::from_json(options)?.resolve()
 }
@@ -163,23 +132,8 @@ impl OpTask {
         match &self.op {
             Op::Backup(options) => {
                 let source = DumpSource::Database(database(options)?);
-                let trigger = Trigger {
-                    kind: TriggerKind::parse(text(options, "trigger").unwrap_or("manual"))?,
-                    by: text(options, "by").map(str::to_string),
-                };
-                let labels = match options.get("labels") {
-                    None | Some(Value::Null) => Default::default(),
-                    Some(v) => serde_json::from_value(v.clone())
-                        .map_err(|_| Error::invalid("labels must be an object of string values"))?,
-                };
-                let opts = BackupOptions {
-                    level: count(options, "level")?.unwrap_or(self.level),
-                    trigger,
-                    labels,
-                    plugin_id: text(options, "plugin_id").map(str::to_string),
-                    threads: threads(options)?,
-                    signing_key: self.trust.key.clone(),
-                };
+                let opts = BackupRequest::from_json(options)?
+                    .options(self.level, self.trust.key.clone())?;
                 let store = self.open().await?;
                 to_value(backup(store.as_ref(), &source, &opts, progress, cancel).await?)
             }

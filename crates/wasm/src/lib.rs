@@ -16,6 +16,7 @@ mod ops;
 mod session;
 mod store;
 mod stream;
+mod writer;
 
 use backstage_backup_core::Error;
 use chrono::{DateTime, Utc};
@@ -30,6 +31,7 @@ pub use manifest::*;
 pub use ops::*;
 pub use session::*;
 pub use stream::*;
+pub use writer::*;
 
 /// A JS `Error` with the core error's stable code.
 pub(crate) fn coded(err: Error) -> JsValue {
@@ -92,21 +94,6 @@ pub fn check_trust(trust: JsValue) -> Result<JsValue, JsValue> {
             .as_ref()
             .map(|k| serde_json::json!({"key_id": k.key_id(), "can_sign": k.can_sign()})),
     )
-}
-
-/// Throws when the configured key cannot sign (a public key), before a backup dumps for nothing.
-#[wasm_bindgen(js_name = requireSigningKey)]
-pub fn require_signing_key(trust: JsValue) -> Result<(), JsValue> {
-    match trust_from(trust)?.key {
-        Some(key) => key.require_private().map(|_| ()).map_err(coded),
-        None => Ok(()),
-    }
-}
-
-/// The tool version written into manifests: the same workspace version as the native engine.
-#[wasm_bindgen(js_name = toolVersion)]
-pub fn tool_version() -> String {
-    env!("CARGO_PKG_VERSION").to_string()
 }
 
 /// What a restore sends psql before the dump (core's `restore_sql::prelude`).
