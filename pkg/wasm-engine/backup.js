@@ -210,9 +210,6 @@ async function backupDatabase(store, conn, pluginId, options, progress, signal) 
     const snapshot = await core.openSnapshot(session, conn);
     const tools = await pg.findTools(snapshot.server_major);
     checkAborted(signal);
-    // Other databases (servers) may share this plugin id and store: only what is abandoned goes.
-    await core.clearLeftovers(store, pluginId);
-    checkAborted(signal);
     dump = spawnPgDump(tools, conn, snapshot.snapshot_id);
     const info = {
       name: conn.database,

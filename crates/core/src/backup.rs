@@ -7,15 +7,12 @@ use std::io::Read;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chrono::{Duration, Utc};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::backup_writer::BackupWriter;
 use crate::error::{Error, Result};
-use crate::leftovers::clear_leftovers;
 use crate::manifest::{DatabaseInfo, Manifest};
-use crate::marker::DEFAULT_GRACE_HOURS;
 use crate::naming::validate_plugin_id;
 use crate::parallel_gzip::ParallelCompressor;
 use crate::pipeline::StreamDigests;
@@ -32,11 +29,6 @@ const CHUNK_BYTES: usize = 1 << 20;
 const READ_BYTES: usize = 256 << 10;
 /// Chunks waiting for the store; with the store's own buffers this bounds memory.
 const CHUNKS_IN_QUEUE: usize = 4;
-/// Unfinished backups younger than this whose process cannot be seen may still be running.
-fn leftover_grace() -> Duration {
-    Duration::hours(DEFAULT_GRACE_HOURS)
-}
-
 pub use crate::backup_writer::{BackupOptions, BackupRequest};
 pub use crate::manifest::validate_label;
 
@@ -94,8 +86,6 @@ async fn backup_database(
     let session = SourceSession::open(&db.connection).await?;
     let info = session.info.clone();
     let tools = pg_tools::find(info.server_major).await?;
-    // Other databases (servers) may share this plugin id and store: only what is abandoned goes.
-    clear_leftovers(store, Some(&plugin_id), leftover_grace(), Utc::now()).await?;
     let dump = spawn_pg_dump(&tools, &db.connection, Some(&info.snapshot_id))?;
     let database = DatabaseInfo {
         name: db.connection.database.clone(),
@@ -139,7 +129,6 @@ async fn backup_reader(
         .clone()
         .unwrap_or_else(|| "catalog".into());
     validate_plugin_id(&plugin_id)?;
-    clear_leftovers(store, Some(&plugin_id), leftover_grace(), Utc::now()).await?;
     let database = DatabaseInfo {
         name: format!("{}{plugin_id}", crate::source::DEFAULT_PREFIX),
         plugin_id,

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::host::host;
+use crate::leftovers::find_leftovers_in;
 use crate::manifest::{
     sidecar_text, validate_label, Compression, DatabaseInfo, Manifest, Trigger, TriggerKind,
     FORMAT_V1,
@@ -167,9 +168,25 @@ impl std::fmt::Debug for BackupWriter {
 }
 
 impl BackupWriter {
-    /// Reserves a name for a backup of `plugin_id` and opens its data upload.
+    /// Reserves a name for a backup of `plugin_id`, clears the abandoned leftovers of its
+    /// earlier backups (judged from the listing the reservation took: other servers may share
+    /// the plugin id and the store, so only what is abandoned goes) and opens its data upload.
     pub async fn begin(store: &dyn Store, plugin_id: &str) -> Result<BackupWriter> {
         let reservation = reserve_name(store, plugin_id).await?;
+        let grace = chrono::Duration::hours(crate::marker::DEFAULT_GRACE_HOURS);
+        let cleared = find_leftovers_in(
+            store,
+            &reservation.snapshot,
+            Some(plugin_id),
+            grace,
+            host().now(),
+            true,
+        )
+        .await;
+        if let Err(err) = cleared {
+            reservation.release(store).await;
+            return Err(err);
+        }
         match store.start_upload(&reservation.name.key(Part::Data)).await {
             Ok(upload) => Ok(BackupWriter {
                 reservation,
@@ -281,5 +298,132 @@ impl BackupWriter {
             let _ = upload.abort().await;
         }
         self.reservation.release(store).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Digest;
+    use crate::store::MemoryStore;
+
+    fn digests() -> StreamDigests {
+        let digest = |bytes| Digest {
+            bytes,
+            sha256: "ab".repeat(32),
+        };
+        StreamDigests {
+            raw: digest(100),
+            compressed: digest(10),
+        }
+    }
+
+    fn database() -> DatabaseInfo {
+        serde_json::from_value(
+            serde_json::json!({"name": "backstage_plugin_catalog", "plugin_id": "catalog"}),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_backup_lists_the_store_once_and_its_open_uploads_once_and_clears_leftovers_from_that(
+    ) {
+        let store = MemoryStore::new();
+        // An abandoned backup of the same plugin, older than the grace period (marker, sidecar),
+        // and an upload under its name that started just now: that one may still be running.
+        let old = BackupName::new("catalog", host().now() - chrono::Duration::days(3)).unwrap();
+        for part in [Part::Marker, Part::Sidecar] {
+            store
+                .put(&old.key(part), Bytes::from_static(b"{}"))
+                .await
+                .unwrap();
+        }
+        std::mem::forget(store.start_upload(&old.key(Part::Data)).await.unwrap());
+        // Another plugin's is not this backup's to clear.
+        let other =
+            BackupName::new("scaffolder", host().now() - chrono::Duration::days(3)).unwrap();
+        store
+            .put(&other.key(Part::Marker), Bytes::from_static(b"{}"))
+            .await
+            .unwrap();
+
+        let mut writer = BackupWriter::begin(&store, "catalog").await.unwrap();
+        writer
+            .upload()
+            .write(Bytes::from_static(b"gzip bytes"))
+            .await
+            .unwrap();
+        let manifest = writer
+            .finish(
+                &store,
+                database(),
+                None,
+                &BackupOptions::default(),
+                digests(),
+            )
+            .await
+            .unwrap();
+
+        assert_eq!(
+            store.listing_calls(),
+            (1, 1),
+            "(objects, open uploads) listed"
+        );
+        let keys: Vec<String> = store
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.key)
+            .collect();
+        let name = BackupName::parse_id(&manifest.id).unwrap();
+        let mut expected = vec![
+            name.key(Part::Data),
+            name.key(Part::Sidecar),
+            name.key(Part::Manifest),
+            other.key(Part::Marker),
+        ];
+        expected.sort();
+        assert_eq!(keys, expected);
+        let pending = store.pending_uploads().await.unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].key, old.key(Part::Data));
+    }
+
+    #[tokio::test]
+    async fn a_failed_finish_removes_what_it_wrote_and_gives_the_name_back() {
+        let store = MemoryStore::new();
+        let mut writer = BackupWriter::begin(&store, "catalog").await.unwrap();
+        writer
+            .upload()
+            .write(Bytes::from_static(b"gzip bytes"))
+            .await
+            .unwrap();
+        let name = writer.name().clone();
+        // Someone else's manifest under this name: the manifest write fails (create-if-absent).
+        store
+            .put(&name.key(Part::Manifest), Bytes::from_static(b"theirs"))
+            .await
+            .unwrap();
+        let err = writer
+            .finish(
+                &store,
+                database(),
+                None,
+                &BackupOptions::default(),
+                digests(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::AlreadyExists);
+        let keys: Vec<String> = store
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.key)
+            .collect();
+        // Only the object this backup did not write is left.
+        assert_eq!(keys, vec![name.key(Part::Manifest)]);
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::error::{ErrorKind, Result};
 use crate::host::host;
-use crate::listing::index;
+use crate::listing::Snapshot;
 use crate::marker::{abandoned, Marker, MAX_MARKER_BYTES};
 use crate::naming::{BackupName, Part};
 use crate::store::Store;
@@ -53,6 +53,20 @@ pub async fn find_leftovers(
     now: DateTime<Utc>,
     apply: bool,
 ) -> Result<Leftovers> {
+    let snapshot = Snapshot::take(store).await?;
+    find_leftovers_in(store, &snapshot, plugin_id, grace, now, apply).await
+}
+
+/// As `find_leftovers`, judged from a listing already taken (a backup reuses the one it took to
+/// reserve its name: one LIST of objects and one of uploads per backup).
+pub async fn find_leftovers_in(
+    store: &dyn Store,
+    snapshot: &Snapshot,
+    plugin_id: Option<&str>,
+    grace: Duration,
+    now: DateTime<Utc>,
+    apply: bool,
+) -> Result<Leftovers> {
     let host = host();
     let here = host.this_process();
     let ours = |name: &BackupName| plugin_id.is_none_or(|p| name.plugin_id == p);
@@ -77,7 +91,7 @@ pub async fn find_leftovers(
         Ok(verdict)
     };
     let mut cleared = Leftovers::default();
-    for pending in store.pending_uploads().await? {
+    for pending in &snapshot.pending {
         let Some((name, _)) = BackupName::parse_key(&pending.key) else {
             continue;
         };
@@ -85,14 +99,14 @@ pub async fn find_leftovers(
         let started = pending.started.unwrap_or(name.taken_at).max(name.taken_at);
         if ours(&name) && judge(&name, started).await? {
             if apply {
-                store.abort_pending(&pending).await?;
+                store.abort_pending(pending).await?;
             }
-            cleared.aborted_uploads.push(pending.key);
+            cleared.aborted_uploads.push(pending.key.clone());
         }
     }
     // From the listing alone, but for the markers of young unfinished backups: every backup
     // runs this, and reading each manifest would cost one GET per backup in the store.
-    for (name, objects) in index(store).await? {
+    for (name, objects) in snapshot.groups() {
         if !objects.is_unfinished() || !ours(&name) || !judge(&name, name.taken_at).await? {
             continue;
         }

@@ -218,10 +218,48 @@ pub fn select_entry(
     })
 }
 
-/// Groups the store's objects and open uploads by backup: one LIST, no reads.
+/// The store's open uploads and objects, listed once (in that order: an upload that completes
+/// between the two calls shows as its object).
+#[cfg(feature = "ops")]
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub pending: Vec<crate::store::PendingUpload>,
+    pub objects: Vec<ObjectMeta>,
+}
+
+#[cfg(feature = "ops")]
+impl Snapshot {
+    pub async fn take(store: &dyn Store) -> Result<Snapshot> {
+        let pending = store.pending_uploads().await?;
+        let objects = store.list().await?;
+        Ok(Snapshot { pending, objects })
+    }
+
+    /// Objects and open uploads grouped by backup.
+    pub fn groups(&self) -> BTreeMap<BackupName, BackupObjects> {
+        let mut groups: BTreeMap<BackupName, BackupObjects> = BTreeMap::new();
+        for object in &self.objects {
+            if let Some((name, part)) = BackupName::parse_key(&object.key) {
+                groups
+                    .entry(name)
+                    .or_default()
+                    .objects
+                    .insert(part, object.clone());
+            }
+        }
+        for pending in &self.pending {
+            if let Some((name, Part::Data)) = BackupName::parse_key(&pending.key) {
+                groups.entry(name).or_default().pending = true;
+            }
+        }
+        groups
+    }
+}
+
+/// Groups the store's objects and open uploads by backup: one LIST each, no reads.
 #[cfg(feature = "ops")]
 pub async fn index(store: &dyn Store) -> Result<BTreeMap<BackupName, BackupObjects>> {
-    index_of(store, store.list().await?).await
+    Ok(Snapshot::take(store).await?.groups())
 }
 
 /// As `index`, over objects already listed (the open uploads are still asked for).
@@ -230,18 +268,8 @@ async fn index_of(
     store: &dyn Store,
     objects: Vec<ObjectMeta>,
 ) -> Result<BTreeMap<BackupName, BackupObjects>> {
-    let mut groups: BTreeMap<BackupName, BackupObjects> = BTreeMap::new();
-    for object in objects {
-        if let Some((name, part)) = BackupName::parse_key(&object.key) {
-            groups.entry(name).or_default().objects.insert(part, object);
-        }
-    }
-    for pending in store.pending_uploads().await? {
-        if let Some((name, Part::Data)) = BackupName::parse_key(&pending.key) {
-            groups.entry(name).or_default().pending = true;
-        }
-    }
-    Ok(groups)
+    let pending = store.pending_uploads().await?;
+    Ok(Snapshot { pending, objects }.groups())
 }
 
 /// Lists backups, newest first.

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use crate::error::{Error, ErrorKind, Result};
 use crate::host::host;
 use crate::leftovers::read_marker;
-use crate::listing::index;
+use crate::listing::Snapshot;
 use crate::marker::Marker;
 use crate::naming::{BackupName, Part};
 use crate::store::Store;
@@ -20,6 +20,8 @@ const NAME_ATTEMPTS: usize = 8;
 pub struct Reservation {
     pub name: BackupName,
     pub marker: Marker,
+    /// The store as listed just after the marker was created.
+    pub snapshot: Snapshot,
 }
 
 /// Reserves a name for a backup of `plugin_id` (names have one-second resolution).
@@ -42,11 +44,15 @@ pub async fn reserve_name(store: &dyn Store, plugin_id: &str) -> Result<Reservat
             Ok(()) => {
                 // Checked after the marker exists: a twin that finished before it was created
                 // has its manifest listed by now; one that finishes later lost the marker race.
-                let taken = index(store).await?;
-                let others = taken.get(&name).is_some_and(|objects| {
+                let snapshot = Snapshot::take(store).await?;
+                let others = snapshot.groups().get(&name).is_some_and(|objects| {
                     objects.pending || objects.objects.keys().any(|&part| part != Part::Marker)
                 });
-                let reservation = Reservation { name, marker };
+                let reservation = Reservation {
+                    name,
+                    marker,
+                    snapshot,
+                };
                 if !others {
                     return Ok(reservation);
                 }

@@ -229,6 +229,99 @@ fn group_reasons(
     reasons
 }
 
+/// Prune's decision over a listing, before anything is deleted: shared by the engine's prune
+/// and the WebAssembly engine, so both keep and delete exactly the same backups.
+#[derive(Debug)]
+pub struct ListingPlan<'a> {
+    pub decisions: Vec<Decision>,
+    /// The complete backups to delete, in decision order.
+    pub delete: Vec<&'a crate::listing::BackupEntry>,
+    pub freed_bytes: u64,
+    /// Runbook-made (legacy) backups: listed, never deleted.
+    pub untouched: Vec<String>,
+}
+
+impl ListingPlan<'_> {
+    /// Keeps every backup with a live read hold: a verify, drill, restore or download is
+    /// reading it. Both engines apply this after the policy.
+    pub fn spare_held(&mut self, holds: &[crate::read_hold::ReadHold], now: DateTime<Utc>) {
+        let live: Vec<_> = holds.iter().filter(|h| h.is_live(now)).collect();
+        let mut spared_bytes = 0;
+        self.delete.retain(|entry| {
+            let id = entry.id();
+            let readers: Vec<&str> = live
+                .iter()
+                .filter(|h| h.backup_id == id)
+                .map(|h| h.purpose.as_str())
+                .collect();
+            if readers.is_empty() {
+                return true;
+            }
+            spared_bytes += entry.bytes.unwrap_or(0);
+            if let Some(decision) = self.decisions.iter_mut().find(|d| d.id == id) {
+                decision.keep = true;
+                decision
+                    .reasons
+                    .push(format!("being read ({})", readers.join(", ")));
+            }
+            false
+        });
+        self.freed_bytes -= spared_bytes;
+    }
+}
+
+/// Plans a prune of `entries`: only complete backups are candidates (a verified mark counts).
+/// Backups `trust` refuses (a bad signature; unsigned ones while a key is configured without
+/// allow-unsigned) are counted apart, as safety backups are: planted ones never take a real
+/// backup's place in `last N` or a daily slot, so they cannot get a real one deleted.
+pub fn plan_listing<'a>(
+    entries: &'a [crate::listing::BackupEntry],
+    policy: &RetentionPolicy,
+    now: DateTime<Utc>,
+    trust: &crate::signing::Trust,
+) -> Result<ListingPlan<'a>> {
+    use crate::listing::BackupStatus;
+    let complete: Vec<_> = entries
+        .iter()
+        .filter(|e| e.status == BackupStatus::Complete)
+        .collect();
+    let candidates: Vec<Candidate> = complete
+        .iter()
+        .map(|e| Candidate {
+            id: e.id(),
+            // Safety backups are kept by the same rules, counted among themselves: they never
+            // take the place of a real backup in `last N` or a daily slot.
+            group: if !trust.accepts(e) {
+                format!("{} (refused by the signature check)", e.name.plugin_id)
+            } else if e.is_safety() {
+                format!("{} (safety)", e.name.plugin_id)
+            } else {
+                e.name.plugin_id.clone()
+            },
+            taken_at: e.created_at(),
+            verified: e.verified.as_ref().is_some_and(|r| r.ok),
+        })
+        .collect();
+    let decisions = plan(&candidates, policy, now)?;
+    let delete: Vec<_> = decisions
+        .iter()
+        .filter(|d| !d.keep)
+        .filter_map(|d| complete.iter().copied().find(|e| e.id() == d.id))
+        .collect();
+    let freed_bytes = delete.iter().map(|e| e.bytes.unwrap_or(0)).sum();
+    let untouched = entries
+        .iter()
+        .filter(|e| e.status == BackupStatus::Legacy)
+        .map(|e| e.id())
+        .collect();
+    Ok(ListingPlan {
+        decisions,
+        delete,
+        freed_bytes,
+        untouched,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{Duration, NaiveDate, NaiveDateTime, TimeZone};
@@ -834,97 +927,4 @@ mod tests {
             r#"{"id":"catalog-20261130_020000","group":"catalog","taken_at":"2026-11-30T02:00:00Z","keep":true,"reasons":["last 1"]}"#
         );
     }
-}
-
-/// Prune's decision over a listing, before anything is deleted: shared by the engine's prune
-/// and the WebAssembly engine, so both keep and delete exactly the same backups.
-#[derive(Debug)]
-pub struct ListingPlan<'a> {
-    pub decisions: Vec<Decision>,
-    /// The complete backups to delete, in decision order.
-    pub delete: Vec<&'a crate::listing::BackupEntry>,
-    pub freed_bytes: u64,
-    /// Runbook-made (legacy) backups: listed, never deleted.
-    pub untouched: Vec<String>,
-}
-
-impl ListingPlan<'_> {
-    /// Keeps every backup with a live read hold: a verify, drill, restore or download is
-    /// reading it. Both engines apply this after the policy.
-    pub fn spare_held(&mut self, holds: &[crate::read_hold::ReadHold], now: DateTime<Utc>) {
-        let live: Vec<_> = holds.iter().filter(|h| h.is_live(now)).collect();
-        let mut spared_bytes = 0;
-        self.delete.retain(|entry| {
-            let id = entry.id();
-            let readers: Vec<&str> = live
-                .iter()
-                .filter(|h| h.backup_id == id)
-                .map(|h| h.purpose.as_str())
-                .collect();
-            if readers.is_empty() {
-                return true;
-            }
-            spared_bytes += entry.bytes.unwrap_or(0);
-            if let Some(decision) = self.decisions.iter_mut().find(|d| d.id == id) {
-                decision.keep = true;
-                decision
-                    .reasons
-                    .push(format!("being read ({})", readers.join(", ")));
-            }
-            false
-        });
-        self.freed_bytes -= spared_bytes;
-    }
-}
-
-/// Plans a prune of `entries`: only complete backups are candidates (a verified mark counts).
-/// Backups `trust` refuses (a bad signature; unsigned ones while a key is configured without
-/// allow-unsigned) are counted apart, as safety backups are: planted ones never take a real
-/// backup's place in `last N` or a daily slot, so they cannot get a real one deleted.
-pub fn plan_listing<'a>(
-    entries: &'a [crate::listing::BackupEntry],
-    policy: &RetentionPolicy,
-    now: DateTime<Utc>,
-    trust: &crate::signing::Trust,
-) -> Result<ListingPlan<'a>> {
-    use crate::listing::BackupStatus;
-    let complete: Vec<_> = entries
-        .iter()
-        .filter(|e| e.status == BackupStatus::Complete)
-        .collect();
-    let candidates: Vec<Candidate> = complete
-        .iter()
-        .map(|e| Candidate {
-            id: e.id(),
-            // Safety backups are kept by the same rules, counted among themselves: they never
-            // take the place of a real backup in `last N` or a daily slot.
-            group: if !trust.accepts(e) {
-                format!("{} (refused by the signature check)", e.name.plugin_id)
-            } else if e.is_safety() {
-                format!("{} (safety)", e.name.plugin_id)
-            } else {
-                e.name.plugin_id.clone()
-            },
-            taken_at: e.created_at(),
-            verified: e.verified.as_ref().is_some_and(|r| r.ok),
-        })
-        .collect();
-    let decisions = plan(&candidates, policy, now)?;
-    let delete: Vec<_> = decisions
-        .iter()
-        .filter(|d| !d.keep)
-        .filter_map(|d| complete.iter().copied().find(|e| e.id() == d.id))
-        .collect();
-    let freed_bytes = delete.iter().map(|e| e.bytes.unwrap_or(0)).sum();
-    let untouched = entries
-        .iter()
-        .filter(|e| e.status == BackupStatus::Legacy)
-        .map(|e| e.id())
-        .collect();
-    Ok(ListingPlan {
-        decisions,
-        delete,
-        freed_bytes,
-        untouched,
-    })
 }

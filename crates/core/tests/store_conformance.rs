@@ -1,5 +1,5 @@
-//! One conformance suite for every `Store`: a local folder and a real S3 server (SeaweedFS) must
-//! behave the same to everything above them.
+//! One conformance suite for every `Store`: a local folder, a real S3 server (SeaweedFS) and
+//! the memory store must behave the same to everything above them.
 
 use std::sync::Arc;
 
@@ -29,11 +29,8 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
-async fn conformance(store: Arc<dyn Store>) {
-    let store = store.as_ref();
-    assert!(store.list().await.unwrap().is_empty());
-
-    // Small objects: put replaces, put_new refuses to.
+/// Small objects: put replaces, put_new refuses to, get_small refuses what is over its limit.
+async fn small_objects(store: &dyn Store) {
     store
         .put("a.json", Bytes::from_static(b"one"))
         .await
@@ -57,15 +54,20 @@ async fn conformance(store: Arc<dyn Store>) {
         store.get_small("a.json", 2).await.unwrap_err().kind(),
         ErrorKind::Integrity
     );
+}
 
-    // Missing objects are NotFound; deleting one is not an error.
+/// Missing objects are NotFound; deleting one is not an error.
+async fn missing_objects(store: &dyn Store) {
     assert_eq!(
         store.get("missing").await.err().unwrap().kind(),
         ErrorKind::NotFound
     );
     store.delete("missing").await.unwrap();
+}
 
-    // A streamed upload larger than one S3 part, in uneven chunks: invisible until complete.
+/// A streamed upload larger than one S3 part, in uneven chunks: invisible until complete;
+/// completing onto an existing object fails and leaves the original. Returns the data.
+async fn streamed_uploads(store: &dyn Store) -> Vec<u8> {
     let data = pattern(19 * 1024 * 1024 + 12_345, 7);
     let mut upload = store.start_upload("big.sql.gz").await.unwrap();
     for chunk in data.chunks(1_000_003) {
@@ -82,7 +84,6 @@ async fn conformance(store: Arc<dyn Store>) {
     assert!(store.pending_uploads().await.unwrap().is_empty());
     assert_eq!(read_all(store, "big.sql.gz").await, data);
 
-    // Completing onto an existing object fails and leaves the original.
     let mut upload = store.start_upload("big.sql.gz").await.unwrap();
     upload.write(Bytes::from_static(b"other")).await.unwrap();
     assert_eq!(
@@ -91,8 +92,11 @@ async fn conformance(store: Arc<dyn Store>) {
     );
     assert_eq!(read_all(store, "big.sql.gz").await, data);
     assert!(store.pending_uploads().await.unwrap().is_empty());
+    data
+}
 
-    // Aborted uploads leave nothing.
+/// Aborted uploads leave nothing.
+async fn aborted_uploads(store: &dyn Store) {
     let mut upload = store.start_upload("gone.sql.gz").await.unwrap();
     upload
         .write(Bytes::from(pattern(9 * 1024 * 1024, 3)))
@@ -104,8 +108,10 @@ async fn conformance(store: Arc<dyn Store>) {
         store.get("gone.sql.gz").await.err().unwrap().kind(),
         ErrorKind::NotFound
     );
+}
 
-    // An upload abandoned by a dead process is pending until aborted through the listing.
+/// An upload abandoned by a dead process is pending until aborted through the listing.
+async fn abandoned_uploads(store: &dyn Store) {
     let mut upload = store.start_upload("orphan.sql.gz").await.unwrap();
     upload.write(Bytes::from(pattern(1024, 1))).await.unwrap();
     std::mem::forget(upload);
@@ -115,8 +121,10 @@ async fn conformance(store: Arc<dyn Store>) {
     assert!(pending[0].started.is_some());
     store.abort_pending(&pending[0]).await.unwrap();
     assert!(store.pending_uploads().await.unwrap().is_empty());
+}
 
-    // Listing: sizes, sorted keys, nothing but these objects.
+/// Listing: sizes, sorted keys, nothing but the objects; deleting empties the store.
+async fn listing(store: &dyn Store, big: usize) {
     let listed: Vec<(String, u64)> = store
         .list()
         .await
@@ -129,13 +137,30 @@ async fn conformance(store: Arc<dyn Store>) {
         vec![
             ("a.json".into(), 3),
             ("b.lock".into(), 4),
-            ("big.sql.gz".into(), data.len() as u64)
+            ("big.sql.gz".into(), big as u64)
         ]
     );
     for key in ["a.json", "b.lock", "big.sql.gz"] {
         store.delete(key).await.unwrap();
     }
     assert!(store.list().await.unwrap().is_empty());
+}
+
+/// Every store runs every part, in this order (the listing checks what the others left).
+async fn conformance(store: Arc<dyn Store>) {
+    let store = store.as_ref();
+    assert!(store.list().await.unwrap().is_empty());
+    small_objects(store).await;
+    missing_objects(store).await;
+    let big = streamed_uploads(store).await.len();
+    aborted_uploads(store).await;
+    abandoned_uploads(store).await;
+    listing(store, big).await;
+}
+
+#[tokio::test]
+async fn a_memory_store_conforms() {
+    conformance(Arc::new(store::MemoryStore::new())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,9 +4,7 @@
 
 use backstage_backup_core::health::{health as judge_health, HealthRequest};
 use backstage_backup_core::host::host;
-use backstage_backup_core::leftovers::clear_leftovers as clear;
 use backstage_backup_core::listing::list_backups as list;
-use backstage_backup_core::marker::DEFAULT_GRACE_HOURS;
 use backstage_backup_core::progress::{Bytes, Phase, Progress};
 use backstage_backup_core::prune::{prune as apply_prune, PruneRequest};
 use backstage_backup_core::read_hold::{hold_backup as hold, Hold};
@@ -176,17 +174,6 @@ pub async fn health(store: JsValue, request: JsValue, trust: JsValue) -> Result<
         .map_err(coded)?;
     let store = open(store)?;
     to_js(&judge_health(&store, &thresholds, host().now(), &trust).await)
-}
-
-/// Clears abandoned leftovers of `pluginId`'s unfinished backups (core's leftovers).
-#[wasm_bindgen(js_name = clearLeftovers)]
-pub async fn clear_leftovers(store: JsValue, plugin_id: String) -> Result<JsValue, JsValue> {
-    let store = open(store)?;
-    let grace = chrono::Duration::hours(DEFAULT_GRACE_HOURS);
-    let cleared = clear(&store, Some(&plugin_id), grace, host().now())
-        .await
-        .map_err(coded)?;
-    to_js(&cleared)
 }
 
 /// A backup's name, reserved by its marker (core's `reservation`).

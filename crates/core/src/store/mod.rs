@@ -1,8 +1,10 @@
-//! Where backups are kept. A small trait with two implementations (a local folder and S3) that
-//! pass one conformance suite; callers above it never know which they have.
+//! Where backups are kept. A small trait with implementations that pass one conformance suite
+//! (a local folder, S3, memory for tests, and in the WebAssembly engine the glue's JS stores);
+//! callers above it never know which they have.
 
 #[cfg(feature = "runtime")]
 mod local;
+mod memory;
 #[cfg(feature = "s3")]
 mod s3;
 
@@ -19,6 +21,7 @@ use crate::error::{Error, Result};
 pub use crate::location::{S3Location, ServerSideEncryption, StoreLocation, DEFAULT_STORE};
 #[cfg(feature = "runtime")]
 pub use local::LocalStore;
+pub use memory::MemoryStore;
 #[cfg(feature = "s3")]
 pub use s3::S3Store;
 

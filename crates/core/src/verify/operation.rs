@@ -27,9 +27,9 @@ pub struct VerifyReport {
     pub verified_at: DateTime<Utc>,
 }
 
-/// Streams an object through the verifier, sending the dump to `out`. Runs the CPU work on a
-/// blocking thread; checks `cancel` between chunks.
-#[cfg(feature = "runtime")]
+/// Streams an object through the verifier, sending the dump to `out`; checks `cancel` between
+/// chunks. Natively the CPU work runs on a blocking thread; on the one thread a WebAssembly
+/// host has, the verifier runs between reads.
 pub async fn read_verified<W: Write + Send + 'static>(
     store: &dyn Store,
     key: &str,
@@ -37,86 +37,81 @@ pub async fn read_verified<W: Write + Send + 'static>(
     progress: &(dyn Progress + 'static),
     cancel: &CancellationToken,
 ) -> Result<Result<(StreamCheck, W), VerifyFailure>> {
-    use std::io::Read;
-    let (reader, total) = store.get(key).await?;
-    let mut reader = tokio_util::io::SyncIoBridge::new(reader);
-    let cancel = cancel.clone();
-    // Progress is borrowed; report from here by polling shared counters instead of moving it.
-    let (tx, mut rx) = tokio::sync::watch::channel(progress::Bytes::default());
-    let task =
-        tokio::task::spawn_blocking(move || -> Result<Result<(StreamCheck, W), VerifyFailure>> {
-            let mut verifier = StreamVerifier::with_output(out);
-            let mut buf = vec![0u8; READ_CHUNK];
-            loop {
-                if cancel.is_cancelled() {
-                    return Err(Error::cancelled());
-                }
-                let n = match reader.read(&mut buf) {
-                    Ok(n) => n,
-                    Err(e) => {
-                        return Err(Error::store(format!(
-                            "reading the backup from the store: {e}"
-                        )))
+    #[cfg(feature = "runtime")]
+    {
+        use std::io::Read;
+        let (reader, total) = store.get(key).await?;
+        let mut reader = tokio_util::io::SyncIoBridge::new(reader);
+        let cancel = cancel.clone();
+        // Progress is borrowed; report from here by polling shared counters instead of moving it.
+        let (tx, mut rx) = tokio::sync::watch::channel(progress::Bytes::default());
+        let task = tokio::task::spawn_blocking(
+            move || -> Result<Result<(StreamCheck, W), VerifyFailure>> {
+                let mut verifier = StreamVerifier::with_output(out);
+                let mut buf = vec![0u8; READ_CHUNK];
+                loop {
+                    if cancel.is_cancelled() {
+                        return Err(Error::cancelled());
                     }
-                };
-                if n == 0 {
-                    break;
+                    let n = match reader.read(&mut buf) {
+                        Ok(n) => n,
+                        Err(e) => {
+                            return Err(Error::store(format!(
+                                "reading the backup from the store: {e}"
+                            )))
+                        }
+                    };
+                    if n == 0 {
+                        break;
+                    }
+                    if let Err(failure) = verifier.push(&buf[..n]) {
+                        return Ok(Err(failure));
+                    }
+                    let _ = tx.send(progress::Bytes {
+                        raw: verifier.raw_bytes(),
+                        stored: verifier.compressed_bytes(),
+                        total: Some(total),
+                    });
                 }
-                if let Err(failure) = verifier.push(&buf[..n]) {
-                    return Ok(Err(failure));
-                }
-                let _ = tx.send(progress::Bytes {
-                    raw: verifier.raw_bytes(),
-                    stored: verifier.compressed_bytes(),
-                    total: Some(total),
-                });
+                Ok(verifier.finish())
+            },
+        );
+        let forward = async {
+            while rx.changed().await.is_ok() {
+                progress.bytes(*rx.borrow_and_update());
             }
-            Ok(verifier.finish())
-        });
-    let forward = async {
-        while rx.changed().await.is_ok() {
-            progress.bytes(*rx.borrow_and_update());
-        }
-    };
-    let (result, ()) = tokio::join!(task, forward);
-    result.map_err(|e| Error::internal(format!("verification task failed: {e}")))?
-}
-
-/// As the native `read_verified`, on the one thread a WebAssembly host has: the verifier runs
-/// between reads.
-#[cfg(not(feature = "runtime"))]
-pub async fn read_verified<W: Write + Send + 'static>(
-    store: &dyn Store,
-    key: &str,
-    out: W,
-    progress: &(dyn Progress + 'static),
-    cancel: &CancellationToken,
-) -> Result<Result<(StreamCheck, W), VerifyFailure>> {
-    use tokio::io::AsyncReadExt;
-    let (mut reader, total) = store.get(key).await?;
-    let mut verifier = StreamVerifier::with_output(out);
-    let mut buf = vec![0u8; READ_CHUNK];
-    loop {
-        if cancel.is_cancelled() {
-            return Err(Error::cancelled());
-        }
-        let n = reader
-            .read(&mut buf)
-            .await
-            .map_err(|e| Error::store(format!("reading the backup from the store: {e}")))?;
-        if n == 0 {
-            break;
-        }
-        if let Err(failure) = verifier.push(&buf[..n]) {
-            return Ok(Err(failure));
-        }
-        progress.bytes(progress::Bytes {
-            raw: verifier.raw_bytes(),
-            stored: verifier.compressed_bytes(),
-            total: Some(total),
-        });
+        };
+        let (result, ()) = tokio::join!(task, forward);
+        result.map_err(|e| Error::internal(format!("verification task failed: {e}")))?
     }
-    Ok(verifier.finish())
+    #[cfg(not(feature = "runtime"))]
+    {
+        use tokio::io::AsyncReadExt;
+        let (mut reader, total) = store.get(key).await?;
+        let mut verifier = StreamVerifier::with_output(out);
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            if cancel.is_cancelled() {
+                return Err(Error::cancelled());
+            }
+            let n = reader
+                .read(&mut buf)
+                .await
+                .map_err(|e| Error::store(format!("reading the backup from the store: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            if let Err(failure) = verifier.push(&buf[..n]) {
+                return Ok(Err(failure));
+            }
+            progress.bytes(progress::Bytes {
+                raw: verifier.raw_bytes(),
+                stored: verifier.compressed_bytes(),
+                total: Some(total),
+            });
+        }
+        Ok(verifier.finish())
+    }
 }
 
 /// Reads one object end to end and lists its problems against `expected`.
