@@ -325,6 +325,29 @@ mod tests {
         .unwrap()
     }
 
+    /// A backup of `catalog` begun, with some bytes written.
+    async fn begun(store: &MemoryStore) -> BackupWriter {
+        let mut writer = BackupWriter::begin(store, "catalog").await.unwrap();
+        writer
+            .upload()
+            .write(Bytes::from_static(b"gzip bytes"))
+            .await
+            .unwrap();
+        writer
+    }
+
+    async fn keys_in(store: &MemoryStore) -> Vec<String> {
+        let objects = store.list().await.unwrap();
+        objects.into_iter().map(|o| o.key).collect()
+    }
+
+    async fn finish(writer: BackupWriter, store: &MemoryStore) -> Result<Manifest> {
+        let options = BackupOptions::default();
+        writer
+            .finish(store, database(), None, &options, digests())
+            .await
+    }
+
     #[tokio::test]
     async fn a_backup_lists_the_store_once_and_its_open_uploads_once_and_clears_leftovers_from_that(
     ) {
@@ -347,35 +370,15 @@ mod tests {
             .await
             .unwrap();
 
-        let mut writer = BackupWriter::begin(&store, "catalog").await.unwrap();
-        writer
-            .upload()
-            .write(Bytes::from_static(b"gzip bytes"))
-            .await
-            .unwrap();
-        let manifest = writer
-            .finish(
-                &store,
-                database(),
-                None,
-                &BackupOptions::default(),
-                digests(),
-            )
-            .await
-            .unwrap();
+        let writer = begun(&store).await;
+        let manifest = finish(writer, &store).await.unwrap();
 
         assert_eq!(
             store.listing_calls(),
             (1, 1),
             "(objects, open uploads) listed"
         );
-        let keys: Vec<String> = store
-            .list()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|o| o.key)
-            .collect();
+        let keys = keys_in(&store).await;
         let name = BackupName::parse_id(&manifest.id).unwrap();
         let mut expected = vec![
             name.key(Part::Data),
@@ -393,36 +396,16 @@ mod tests {
     #[tokio::test]
     async fn a_failed_finish_removes_what_it_wrote_and_gives_the_name_back() {
         let store = MemoryStore::new();
-        let mut writer = BackupWriter::begin(&store, "catalog").await.unwrap();
-        writer
-            .upload()
-            .write(Bytes::from_static(b"gzip bytes"))
-            .await
-            .unwrap();
+        let writer = begun(&store).await;
         let name = writer.name().clone();
         // Someone else's manifest under this name: the manifest write fails (create-if-absent).
         store
             .put(&name.key(Part::Manifest), Bytes::from_static(b"theirs"))
             .await
             .unwrap();
-        let err = writer
-            .finish(
-                &store,
-                database(),
-                None,
-                &BackupOptions::default(),
-                digests(),
-            )
-            .await
-            .unwrap_err();
+        let err = finish(writer, &store).await.unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::AlreadyExists);
-        let keys: Vec<String> = store
-            .list()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|o| o.key)
-            .collect();
+        let keys = keys_in(&store).await;
         // Only the object this backup did not write is left.
         assert_eq!(keys, vec![name.key(Part::Manifest)]);
     }
