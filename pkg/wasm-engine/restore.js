@@ -11,28 +11,12 @@ const core = require('./core');
 const pg = require('./postgres');
 
 const { backupDatabase } = require('./backup');
-const { readVerified, manifestExpectations } = require('./verify');
+const { readVerified } = require('./verify');
 
 const SCRATCH_PREFIX = 'bbdrill_';
 const STALE_SCRATCH_HOURS = 6;
 
 const schemaFilter = schema => (schema ? `n.nspname = ${pg.quoteLiteral(schema)}` : 'true');
-
-async function expectations(store, entry) {
-  const expected = manifestExpectations(entry);
-  if (entry.has_sidecar) {
-    const text = await store.getSmall(entry.keys.sidecar, core.maxManifestBytes());
-    const hash = core.parseSidecar(text, entry.keys.data);
-    if (entry.manifest && entry.manifest.compressed.sha256 !== hash) {
-      throw new BackupError(
-        'E_INTEGRITY',
-        `${entry.id}: the .sha256 sidecar (${hash}) and the manifest (${entry.manifest.compressed.sha256}) disagree; the backup was tampered with`,
-      );
-    }
-    expected.sidecar_sha256 = hash;
-  }
-  return expected;
-}
 
 /** Creates the target database when missing; true when it did. */
 async function ensureDatabase(target) {
@@ -160,7 +144,8 @@ async function restore(store, entry, target, { clean = false, safetyBackup = tru
   const started = Date.now();
   checkAborted(signal);
   progress.phase('connecting');
-  const expected = await expectations(store, entry);
+  // core's rule: the manifest and the sidecar must agree before anything loads.
+  const expected = await core.restoreExpectations(store, entry);
   const createdDatabase = await ensureDatabase(target);
   let safety = null;
   try {

@@ -50,9 +50,4 @@ async function readVerified(store, key, expected, progress, signal, onOutput) {
   }
 }
 
-/** What the manifest promises: `{compressed, raw}` digests. */
-function manifestExpectations(entry) {
-  return entry.manifest ? { compressed: entry.manifest.compressed, raw: entry.manifest.raw } : {};
-}
-
-module.exports = { readVerified, manifestExpectations };
+module.exports = { readVerified };

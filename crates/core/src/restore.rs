@@ -15,8 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::backup::{backup, BackupOptions};
 use crate::error::{Error, ErrorKind, Result};
 use crate::listing::BackupEntry;
-use crate::manifest::{parse_sidecar, Trigger, TriggerKind, MAX_MANIFEST_BYTES};
-use crate::naming::Part;
+use crate::manifest::{Trigger, TriggerKind};
 use crate::progress::{Phase, Progress};
 use crate::restore_sql;
 use crate::source::session::{self, connect, entity_counts, lock_database, query_error};
@@ -134,7 +133,7 @@ pub async fn restore(
     options.trust.admit(entry)?;
     let started = Instant::now();
     progress.phase(Phase::Connecting);
-    let expected = expectations(store, entry).await?;
+    let expected = crate::verify::expectations_of(store, entry).await?;
     let created_database = ensure_database(target).await?;
     let mut safety_backup = None;
     let outcome = restore_in(
@@ -299,32 +298,6 @@ async fn restore_in(
         entities,
         expected_entities: entry.manifest.as_ref().and_then(|m| m.entities.clone()),
     })
-}
-
-/// What the stream must match: the manifest and the sidecar must agree before anything loads.
-async fn expectations(store: &dyn Store, entry: &BackupEntry) -> Result<Expectations> {
-    let mut expected = Expectations::default();
-    if let Some(manifest) = &entry.manifest {
-        expected.compressed = Some(manifest.compressed.clone());
-        expected.raw = Some(manifest.raw.clone());
-    }
-    if entry.has_sidecar {
-        let text = store
-            .get_small(&entry.name.key(Part::Sidecar), MAX_MANIFEST_BYTES)
-            .await?;
-        let hash = parse_sidecar(&text, &entry.data_key())?;
-        if let Some(manifest) = &entry.manifest {
-            if manifest.compressed.sha256 != hash {
-                return Err(Error::integrity(format!(
-                    "{}: the .sha256 sidecar ({hash}) and the manifest ({}) disagree; the backup was tampered with",
-                    entry.id(),
-                    manifest.compressed.sha256
-                )));
-            }
-        }
-        expected.sidecar_sha256 = Some(hash);
-    }
-    Ok(expected)
 }
 
 /// psql's stdin. Dropped before the whole dump was accepted (refused, damaged, cancelled), it

@@ -1,12 +1,11 @@
-//! What is in a store, decided from a listing: backups grouped from object keys, their status
-//! (complete only with a readable manifest, written last), `latest`, free names and the
-//! leftovers of unfinished backups. The rules are the native engine's (`core::listing`,
-//! `core::leftovers`, `core::marker`); the JS glue only lists and reads objects.
+//! Listed backups as the glue carries them between calls (`Entry`: core's `BackupEntry` with its
+//! objects' keys), and the checks the restore glue asks of one: usable, signature admitted, its
+//! `list` summary. Listing itself is core's, run by `ops.rs`.
 
 use std::collections::BTreeMap;
 
 use backstage_backup_core::listing::{BackupEntry, BackupStatus, Record};
-use backstage_backup_core::manifest::{Manifest, MAX_MANIFEST_BYTES};
+use backstage_backup_core::manifest::Manifest;
 use backstage_backup_core::naming::{BackupName, Part};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -83,12 +82,6 @@ impl Entry {
 pub(crate) fn entries_from(value: JsValue) -> Result<Vec<BackupEntry>, JsValue> {
     let entries: Vec<Entry> = from_js(value, "entries")?;
     entries.iter().map(Entry::to_core).collect()
-}
-
-/// The largest sidecar or record the glue reads (`core::manifest::MAX_MANIFEST_BYTES`).
-#[wasm_bindgen(js_name = maxManifestBytes)]
-pub fn max_manifest_bytes() -> f64 {
-    MAX_MANIFEST_BYTES as f64
 }
 
 /// Throws why `entry` cannot be verified or restored (incomplete, damaged), as the native engine.

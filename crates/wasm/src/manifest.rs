@@ -1,19 +1,13 @@
-//! The store format's small objects the restore glue still reads and writes: the `.sha256`
-//! sidecar and `.drill.json` records, and the entity-count comparison of a drill.
+//! What the drill glue still writes and compares: `.drill.json` records and the entity counts
+//! of a drill against its manifest.
 
 use std::collections::BTreeMap;
 
 use backstage_backup_core::listing::Record;
-use backstage_backup_core::manifest::{entity_count_problems, parse_sidecar};
+use backstage_backup_core::manifest::entity_count_problems;
 use wasm_bindgen::prelude::*;
 
-use crate::{coded, from_js, time};
-
-/// The hash a sidecar holds, checking it names `file_name`.
-#[wasm_bindgen(js_name = parseSidecar)]
-pub fn sidecar_hash(text: &[u8], file_name: &str) -> Result<String, JsValue> {
-    parse_sidecar(text, file_name).map_err(coded)
-}
+use crate::{from_js, time};
 
 /// A `.verify.json` / `.drill.json` record as the native engine writes it.
 #[wasm_bindgen(js_name = recordText)]

@@ -255,3 +255,16 @@ pub async fn verify(
         .map_err(coded)?;
     to_js(&report)
 }
+
+/// What a restore of `entry` must stream: the manifest's and the sidecar's digests, which must
+/// agree (`E_INTEGRITY` when they do not): `{compressed, raw, sidecar_sha256}`.
+#[wasm_bindgen(js_name = restoreExpectations)]
+pub async fn restore_expectations(store: JsValue, entry: JsValue) -> Result<JsValue, JsValue> {
+    let entry: Entry = from_js(entry, "entry")?;
+    let entry = entry.to_core()?;
+    let store = open(store)?;
+    let expected = backstage_backup_core::verify::expectations_of(&store, &entry)
+        .await
+        .map_err(coded)?;
+    to_js(&expected)
+}

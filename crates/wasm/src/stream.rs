@@ -306,8 +306,8 @@ impl Verifier {
     /// (`{compressed, raw, sidecar_sha256}`, each optional): `{check, problems, rest}`, where
     /// `rest` is the last decompressed output. Throws `E_INTEGRITY` when gzip is cut short.
     pub fn finish(&mut self, expected: JsValue) -> Result<JsValue, JsValue> {
-        let expected: ExpectationsJs = if expected.is_undefined() || expected.is_null() {
-            ExpectationsJs::default()
+        let expected: Expectations = if expected.is_undefined() || expected.is_null() {
+            Expectations::default()
         } else {
             from_js(expected, "expectations")?
         };
@@ -316,14 +316,7 @@ impl Verifier {
             .take()
             .ok_or_else(|| coded(Error::internal("the verifier is already finished")))?;
         let (check, _) = verifier.finish().map_err(failure)?;
-        let found = problems(
-            &check,
-            &Expectations {
-                compressed: expected.compressed,
-                raw: expected.raw,
-                sidecar_sha256: expected.sidecar_sha256,
-            },
-        );
+        let found = problems(&check, &expected);
         let out = to_js(&serde_json::json!({"check": check, "problems": found}))?;
         let rest = js_sys::Uint8Array::from(&self.drain()[..]);
         js_sys::Reflect::set(&out, &"rest".into(), &rest)?;
@@ -348,14 +341,4 @@ fn failure(failure: VerifyFailure) -> JsValue {
         VerifyFailure::Corrupt(err) => coded(err),
         VerifyFailure::Output(err) => coded(Error::internal(format!("verify output: {err}"))),
     }
-}
-
-#[derive(Default, serde::Deserialize)]
-struct ExpectationsJs {
-    #[serde(default)]
-    compressed: Option<backstage_backup_core::manifest::Digest>,
-    #[serde(default)]
-    raw: Option<backstage_backup_core::manifest::Digest>,
-    #[serde(default)]
-    sidecar_sha256: Option<String>,
 }

@@ -1,6 +1,6 @@
 'use strict';
 // Opens the store a URL names. Every store offers: describe, put, putNew, startUpload (write,
-// complete, abort), get ({stream, size}), getSmall, list ([{key, size}]), delete,
+// complete, abort), get ({stream, size}), list ([{key, size}]), delete,
 // pendingUploads ([{key, started_ms, handle}]) and abortPending: core's Store trait.
 const fs = require('node:fs');
 const path = require('node:path');

@@ -8,7 +8,6 @@ const fsp = require('node:fs/promises');
 const path = require('node:path');
 
 const { BackupError, store: storeError } = require('../../errors');
-const { readCapped } = require('./read-capped');
 
 const TEMP_MARK = '.tmp-';
 
@@ -162,11 +161,6 @@ class LocalStore {
     }
     const { size } = await handle.stat();
     return { stream: handle.createReadStream({ highWaterMark: 1 << 20 }), size };
-  }
-
-  async getSmall(key, limit) {
-    // Streamed with a cap, whatever stat says: a device or a growing file is never read whole.
-    return readCapped(key, await this.get(key), limit);
   }
 
   async readdir() {

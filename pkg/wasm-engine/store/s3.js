@@ -11,7 +11,6 @@ const crypto = require('node:crypto');
 
 const { BackupError, invalid, store: storeError } = require('../../errors');
 const { describe } = require('./location');
-const { readCapped } = require('./read-capped');
 
 const FIRST_PART_SIZE = 6 << 20;
 const PARTS_PER_SIZE_STEP = 1000;
@@ -157,10 +156,6 @@ class S3Store {
   async get(key) {
     const out = await this.send(new this.sdk.GetObjectCommand({ Bucket: this.loc.bucket, Key: this.fullKey(key) }), 'reading', key);
     return { stream: out.Body, size: Number(out.ContentLength ?? 0) };
-  }
-
-  async getSmall(key, limit) {
-    return readCapped(key, await this.get(key), limit);
   }
 
   async list() {

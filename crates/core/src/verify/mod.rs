@@ -13,4 +13,6 @@ pub use stream::{
 #[cfg(feature = "ops")]
 mod operation;
 #[cfg(feature = "ops")]
-pub use operation::{check_object, read_verified, verify_backup, verify_selected, VerifyReport};
+pub use operation::{
+    check_object, expectations_of, read_verified, verify_backup, verify_selected, VerifyReport,
+};

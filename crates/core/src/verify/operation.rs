@@ -197,6 +197,34 @@ pub async fn verify_backup(
     Ok(report)
 }
 
+/// What a restore's stream must match: the manifest and the sidecar, which must agree before
+/// anything loads.
+pub async fn expectations_of(store: &dyn Store, entry: &BackupEntry) -> Result<Expectations> {
+    let mut expected = Expectations::default();
+    if let Some(manifest) = &entry.manifest {
+        expected.compressed = Some(manifest.compressed.clone());
+        expected.raw = Some(manifest.raw.clone());
+    }
+    if entry.has_sidecar {
+        let text = store
+            .get_small(&entry.name.key(Part::Sidecar), MAX_MANIFEST_BYTES)
+            .await?;
+        let hash = parse_sidecar(&text, &entry.data_key())?;
+        if let Some(manifest) = &entry.manifest {
+            if manifest.compressed.sha256 != hash {
+                return Err(Error::integrity(format!(
+                    "{}: the .sha256 sidecar ({hash}) and the manifest ({}) disagree; the backup \
+                     was tampered with",
+                    entry.id(),
+                    crate::naming::printable(&manifest.compressed.sha256)
+                )));
+            }
+        }
+        expected.sidecar_sha256 = Some(hash);
+    }
+    Ok(expected)
+}
+
 /// Verifies the backup `selector` names (`latest` or an id), held against prune while it is
 /// read: hold, verify, release, as every engine does it.
 pub async fn verify_selected(

@@ -186,10 +186,13 @@ pub fn ends_with_completion_line(tail: &[u8]) -> bool {
 }
 
 /// What a stream must match, from the manifest and the sidecar (either may be absent).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Expectations {
+    #[serde(default)]
     pub compressed: Option<Digest>,
+    #[serde(default)]
     pub raw: Option<Digest>,
+    #[serde(default)]
     pub sidecar_sha256: Option<String>,
 }
 
