@@ -99,12 +99,18 @@ impl Ports {
     /// picking at the same moment makes weed exit, and `start` then tries new ports.
     fn pick() -> Result<Ports> {
         let mut chosen: Vec<u16> = Vec::with_capacity(5);
+        let mut reserved = RESERVED_PORTS.lock().unwrap_or_else(|e| e.into_inner());
         for _ in 0..10_000 {
             if chosen.len() == 5 {
                 break;
             }
             let port = 10_000 + (random_u64() % 10_000) as u16;
-            if chosen.contains(&port) || !port_free(port) || !port_free(port + GRPC_OFFSET) {
+            // A server of this process keeps its ports while it is down for a restart.
+            if chosen.contains(&port)
+                || reserved.contains(&port)
+                || !port_free(port)
+                || !port_free(port + GRPC_OFFSET)
+            {
                 continue;
             }
             chosen.push(port);
@@ -112,6 +118,7 @@ impl Ports {
         if chosen.len() < 5 {
             bail!("could not find 5 free port pairs on 127.0.0.1");
         }
+        reserved.extend(&chosen);
         Ok(Ports {
             master: chosen[0],
             volume: chosen[1],
@@ -121,6 +128,10 @@ impl Ports {
         })
     }
 }
+
+/// Ports held by this process's servers, up or down (a restart reuses them), until dropped.
+static RESERVED_PORTS: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
 
 impl Ports {
     fn all(&self) -> [(&'static str, u16); 5] {
@@ -588,6 +599,10 @@ impl S3Server {
 impl Drop for S3Server {
     fn drop(&mut self) {
         self.kill();
+        let mut reserved = RESERVED_PORTS.lock().unwrap_or_else(|e| e.into_inner());
+        for (_, port) in self.ports.all() {
+            reserved.remove(&port);
+        }
     }
 }
 
