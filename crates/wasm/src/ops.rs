@@ -1,6 +1,7 @@
-//! core's store protocols, exported to the glue: each takes a JS store (`store.rs`) and runs
-//! the same code as the native engine (listing, read holds, the store lock, name reservation,
-//! leftovers, prune, health), so nothing of them is written again in JS.
+//! core's store operations, exported to the glue: each takes a JS store (`store.rs`) and runs
+//! the same code as the native engine (listing, read holds and the store lock, prune with its
+//! leftovers, health, verify, a restore's expectations), so none of it is written again in JS.
+//! The backup's write order is `writer.rs`; the database session's queries `session.rs`.
 
 use backstage_backup_core::health::{health as judge_health, HealthRequest};
 use backstage_backup_core::host::host;
@@ -8,12 +9,11 @@ use backstage_backup_core::listing::list_backups as list;
 use backstage_backup_core::progress::{Bytes, Phase, Progress};
 use backstage_backup_core::prune::{prune as apply_prune, PruneRequest};
 use backstage_backup_core::read_hold::{hold_backup as hold, Hold};
-use backstage_backup_core::reservation::{reserve_name as reserve, Reservation};
 use backstage_backup_core::verify::verify_selected;
 use backstage_backup_core::CancellationToken;
 use wasm_bindgen::prelude::*;
 
-use crate::listing::{keys, Entry};
+use crate::listing::Entry;
 use crate::store::JsStore;
 use crate::{coded, from_js, to_js, trust_from};
 
@@ -174,46 +174,6 @@ pub async fn health(store: JsValue, request: JsValue, trust: JsValue) -> Result<
         .map_err(coded)?;
     let store = open(store)?;
     to_js(&judge_health(&store, &thresholds, host().now(), &trust).await)
-}
-
-/// A backup's name, reserved by its marker (core's `reservation`).
-#[wasm_bindgen]
-pub struct ReservedName {
-    reservation: Reservation,
-    store: JsStore,
-}
-
-#[wasm_bindgen]
-impl ReservedName {
-    #[wasm_bindgen(getter)]
-    pub fn id(&self) -> String {
-        self.reservation.name.id()
-    }
-
-    /// Part name → object key (`data`, `sidecar`, `manifest`, `marker`, …).
-    #[wasm_bindgen(getter)]
-    pub fn keys(&self) -> Result<JsValue, JsValue> {
-        to_js(&keys(&self.reservation.name))
-    }
-
-    /// When the backup started (its marker's time), milliseconds since the epoch.
-    #[wasm_bindgen(getter, js_name = startedMs)]
-    pub fn started_ms(&self) -> f64 {
-        self.reservation.marker.started_at.timestamp_millis() as f64
-    }
-
-    /// Gives the name back after a failure: the marker goes only while it is still ours.
-    pub async fn release(self) {
-        self.reservation.release(&self.store).await;
-    }
-}
-
-/// Reserves a name for a backup of `pluginId`.
-#[wasm_bindgen(js_name = reserveName)]
-pub async fn reserve_name(store: JsValue, plugin_id: String) -> Result<ReservedName, JsValue> {
-    let store = open(store)?;
-    let reservation = reserve(&store, &plugin_id).await.map_err(coded)?;
-    Ok(ReservedName { reservation, store })
 }
 
 /// Progress to the glue's reporter (`{phase(name), bytes({raw, stored, total})}`); a failing

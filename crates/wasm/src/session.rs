@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use backstage_backup_core::source::sql::{
-    self, entity_counts, finish_snapshot, lock_database, open_snapshot, Rows, SqlSession,
+    self, entity_counts, lock_database, open_snapshot, Rows, SqlSession,
 };
 use backstage_backup_core::source::ConnectionInfo;
 use backstage_backup_core::Result;
@@ -70,12 +70,6 @@ pub async fn open_source_snapshot(
         "entities": info.entities,
         "latest_migration": info.latest_migration,
     }))
-}
-
-/// Ends the snapshot transaction and releases the lock.
-#[wasm_bindgen(js_name = finishSnapshot)]
-pub async fn finish_source_snapshot(session_js: JsValue) {
-    finish_snapshot(&session(session_js)).await;
 }
 
 /// Takes the database's backup lock (E_LOCKED when held) and reads the server's version:
