@@ -161,11 +161,10 @@ async function streamInto(upload, input, level, threads, progress, signal) {
  * sidecar, manifest last, and the clean-up of a failure); resolves to the manifest.
  */
 async function writeBackup(store, dump, database_, entities, options, progress, signal) {
-  const { level, threads } = core.checkBackup(options.request, options.defaultLevel, options.trust);
   const writer = await core.beginBackup(store, options.request, options.defaultLevel, options.trust, database_.plugin_id);
   try {
     progress.phase('dumping');
-    const streamed = await streamInto(writer, dump.stdout, level, threads, progress, signal).then(
+    const streamed = await streamInto(writer, dump.stdout, writer.level, writer.threads, progress, signal).then(
       value => ({ value }),
       error => ({ error }),
     );

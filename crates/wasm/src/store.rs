@@ -261,7 +261,19 @@ impl AsyncRead for JsReader {
             }
             let value =
                 js_sys::Reflect::get(&result, &"value".into()).unwrap_or(JsValue::UNDEFINED);
-            self.chunk = js_sys::Uint8Array::new(&value).to_vec();
+            let array = js_sys::Uint8Array::new(&value);
+            let len = array.length() as usize;
+            if len == 0 {
+                // Zero bytes read would mean the end: wait for the next chunk instead.
+                continue;
+            }
+            if len <= buf.remaining() {
+                // Straight into the caller's buffer: one copy out of JS, not two.
+                array.copy_to(buf.initialize_unfilled_to(len));
+                buf.advance(len);
+                return Poll::Ready(Ok(()));
+            }
+            self.chunk = array.to_vec();
             self.offset = 0;
         }
     }

@@ -115,6 +115,18 @@ impl BackupWriterJs {
         self.started_ms
     }
 
+    /// The gzip level the request asked for (or the engine's default).
+    #[wasm_bindgen(getter)]
+    pub fn level(&self) -> u32 {
+        self.options.level
+    }
+
+    /// Compression threads as requested (0: one per core).
+    #[wasm_bindgen(getter)]
+    pub fn threads(&self) -> u32 {
+        self.options.threads as u32
+    }
+
     /// Appends compressed bytes to the data upload (waits when the store is behind).
     pub fn write(&self, chunk: Vec<u8>) -> Result<js_sys::Promise, JsValue> {
         let mut writer = self.take()?;
