@@ -409,4 +409,57 @@ mod tests {
         // Only the object this backup did not write is left.
         assert_eq!(keys, vec![name.key(Part::Manifest)]);
     }
+
+    /// A memory store whose uploads cannot start (a full disk, a bucket policy).
+    #[derive(Debug)]
+    struct NoUploads(MemoryStore);
+
+    #[async_trait::async_trait]
+    impl Store for NoUploads {
+        fn describe(&self) -> String {
+            self.0.describe()
+        }
+        async fn put(&self, key: &str, data: Bytes) -> Result<()> {
+            self.0.put(key, data).await
+        }
+        async fn put_new(&self, key: &str, data: Bytes) -> Result<()> {
+            self.0.put_new(key, data).await
+        }
+        async fn start_upload(&self, _: &str) -> Result<Box<dyn Upload>> {
+            Err(Error::store("no space left on device"))
+        }
+        async fn get(&self, key: &str) -> Result<(crate::store::ObjectReader, u64)> {
+            self.0.get(key).await
+        }
+        async fn list(&self) -> Result<Vec<crate::store::ObjectMeta>> {
+            self.0.list().await
+        }
+        async fn delete(&self, key: &str) -> Result<()> {
+            self.0.delete(key).await
+        }
+        async fn pending_uploads(&self) -> Result<Vec<crate::store::PendingUpload>> {
+            self.0.pending_uploads().await
+        }
+        async fn abort_pending(&self, pending: &crate::store::PendingUpload) -> Result<()> {
+            self.0.abort_pending(pending).await
+        }
+    }
+
+    #[tokio::test]
+    async fn an_upload_that_cannot_start_gives_the_name_back_and_leaves_nothing() {
+        let store = NoUploads(MemoryStore::new());
+        let err = BackupWriter::begin(&store, "catalog").await.unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Store);
+        // The marker that reserved the name is gone: nothing is listed, nothing to clear.
+        assert!(store.0.list().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_backup_leaves_nothing() {
+        let store = MemoryStore::new();
+        let writer = begun(&store).await;
+        writer.abandon(&store).await;
+        assert!(keys_in(&store).await.is_empty());
+        assert!(store.pending_uploads().await.unwrap().is_empty());
+    }
 }
