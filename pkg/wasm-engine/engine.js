@@ -4,13 +4,8 @@
 // renames them); failures are BackupErrors with the same codes.
 const { BackupError, aborted } = require('../errors');
 const core = require('./core');
-const pg = require('./postgres');
+const { client } = require('./postgres');
 const { openStore } = require('./store');
-const { backup } = require('./backup');
-const { restore, drill } = require('./restore');
-
-// Safety backups before a restore use gzip's default level, as the native engine's do.
-const SAFETY_LEVEL = 6;
 
 /** Progress events as the native engine sends them: `{phase}` or `{raw, stored, total}`. */
 function reporter(onProgress) {
@@ -22,16 +17,6 @@ function reporter(onProgress) {
     }
   };
   return { phase: phase => send({ phase }), bytes: bytes => send(bytes) };
-}
-
-/** Runs `read(entry)` with the backup held against prune (core's read_hold.rs). */
-async function whileHeld(store, selector, pluginId, purpose, signal, read) {
-  const held = await core.holdBackup(store, String(selector), pluginId ?? undefined, purpose, signal);
-  try {
-    return await read(held.entry);
-  } finally {
-    await held.release();
-  }
 }
 
 /** Runs an operation; after an abort, whatever failed is reported as E_ABORTED. */
@@ -60,7 +45,10 @@ class WasmEngine {
   }
 
   backup(opts, onProgress, signal) {
-    return run(signal, () => backup(openStore(this.storeUrl, this.s3Credentials), opts, this.level, reporter(onProgress), signal, this.trust));
+    // core's database_backup over the glue's client.
+    return run(signal, () =>
+      core.backupDatabase(openStore(this.storeUrl, this.s3Credentials), client, opts, this.level, this.trust, reporter(onProgress), signal),
+    );
   }
 
   list() {
@@ -73,24 +61,14 @@ class WasmEngine {
   }
 
   restore(selector, opts, onProgress, signal) {
-    return run(signal, async () => {
-      const { conn, pluginId } = pg.resolveDatabase(opts);
-      const store = openStore(this.storeUrl, this.s3Credentials);
-      const options = { clean: Boolean(opts.clean), safetyBackup: opts.safety_backup ?? true, trust: this.trust };
-      return whileHeld(store, selector, pluginId, 'restore', signal, entry =>
-        restore(store, entry, conn, options, SAFETY_LEVEL, reporter(onProgress), signal),
-      );
-    });
+    // core's restore_selected: hold, restore (verified, one transaction), release.
+    const store = () => openStore(this.storeUrl, this.s3Credentials);
+    return run(signal, () => core.restore(store(), client, String(selector), opts, this.trust, reporter(onProgress), signal));
   }
 
   drill(selector, opts, signal) {
-    return run(signal, async () => {
-      const { conn } = pg.resolveDatabase(opts);
-      const store = openStore(this.storeUrl, this.s3Credentials);
-      return whileHeld(store, selector, undefined, 'drill', signal, entry =>
-        drill(store, entry, conn, SAFETY_LEVEL, reporter(undefined), signal, this.trust),
-      );
-    });
+    const store = () => openStore(this.storeUrl, this.s3Credentials);
+    return run(signal, () => core.drill(store(), client, String(selector), opts, this.trust, reporter(undefined), signal));
   }
 
   /** `{id, file_name, bytes, summary, chunks}`: the data object, streamed from the store. */

@@ -1,32 +1,44 @@
 'use strict';
-// PostgreSQL for the WebAssembly engine, through the client tools only: a psql coprocess is the
-// session core's queries run on (crates/wasm's session.rs: the advisory lock, the exported
-// snapshot, entity counts); pg_dump and psql (found by core's pg_tools) do the bulk work.
+// PostgreSQL's client side for the WebAssembly engine, as core's `PgClient` asks for it
+// (crates/wasm's client.rs): a psql coprocess session for core's queries, psql loading a
+// restore, and pg_dump streamed through the gzip worker threads. Which tools, which SQL, in
+// what order and what a failure means are core's.
 const { spawn } = require('node:child_process');
+const readline = require('node:readline');
 
 const { BackupError, database } = require('../errors');
 const core = require('./core');
-const { resolveDatabase, libpqEnv, hostPort, redacted, withDatabase } = require('./connection');
+const { libpqEnv, hostPort, redacted } = require('./connection');
+const { compressed } = require('./gzip');
 
-/** pg_dump at least the server's major version, and the psql beside it (core's pg_tools). */
-async function findTools(serverMajor) {
-  const { pg_dump: pgDump, psql, version, major } = await core.findTools(serverMajor);
-  return { pgDump, psql, version, major };
-}
-
-/** Keeps the last `limit` bytes a child wrote to stderr. */
-function collectStderr(stream, limit = 8192) {
+/** Keeps the last `limit` characters a child wrote to stderr (or the first, with `first`). */
+function collectStderr(stream, limit = 8192, first = false) {
   let kept = '';
   stream.setEncoding('utf8');
   stream.on('data', chunk => {
+    if (first) {
+      if (kept.length < limit) kept += chunk.slice(0, limit - kept.length);
+      return;
+    }
     kept += chunk;
     if (kept.length > 2 * limit) kept = kept.slice(-limit);
   });
   return () => kept.trim();
 }
 
-const quoteIdent = name => `"${String(name).replace(/"/g, '""')}"`;
-const quoteLiteral = text => `'${String(text).replace(/'/g, "''")}'`;
+/** Resolves `{err}` or `{code, sig}` once the child is gone. */
+const exitOf = child =>
+  new Promise(resolve => {
+    child.on('error', err => resolve({ err }));
+    child.on('close', (code, sig) => resolve({ code, sig }));
+  });
+
+/** `{success, status, stderr}`, as core's ProcessExit; a child that never started throws. */
+async function ended(exited, program, stderr) {
+  const { err, code, sig } = await exited;
+  if (err) throw database(`cannot start ${program}: ${err.message}`);
+  return { success: code === 0, status: sig ? `signal: ${sig}` : `exit status: ${code}`, stderr: stderr() };
+}
 
 const SEP = '\u001f';
 
@@ -115,12 +127,14 @@ class Session {
     return rows[0]?.[0];
   }
 
-  /** Ends the session (its lock and transaction go with it). */
-  async close() {
-    this.child.stdin.end('\\q\n');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await this.exited;
-    clearTimeout(timer);
+  /** Ends the session (its lock and transaction go with it); again, it waits for the first. */
+  close() {
+    if (!this.closing) {
+      this.child.stdin.end('\\q\n');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+      this.closing = this.exited.then(() => clearTimeout(timer));
+    }
+    return this.closing;
   }
 }
 
@@ -136,32 +150,78 @@ async function connect(conn) {
   return session;
 }
 
-/**
- * The catalog's entity counts (core's query), read on a connection of its own after a restore
- * committed: a catalog that cannot be counted (a bad migration) gives null, not a failure.
- */
-async function entityCountsBestEffort(conn) {
-  let session;
-  try {
-    session = await connect(conn);
-    return await core.entityCounts(session, conn.schema ?? undefined);
-  } catch {
-    return null;
-  } finally {
-    await session?.close().catch(() => {});
-  }
+/** psql loading a restore (core's PsqlLoad): `write`, `caughtUp`, `end(finish)`, `kill`. */
+function startPsql(program, conn, readyLine) {
+  const child = spawn(program, ['--no-psqlrc', '--quiet', '--no-password', '-v', 'ON_ERROR_STOP=1', '-v', 'VERBOSITY=verbose'], {
+    env: libpqEnv(conn),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const stderr = collectStderr(child.stderr, 64 << 10, true);
+  const exited = exitOf(child);
+  let broken;
+  child.stdin.on('error', err => {
+    broken = err;
+  });
+  // Every line is read (psql must never block on a full pipe); only the ready line counts.
+  const ready = new Promise(resolve => {
+    const lines = readline.createInterface({ input: child.stdout, crlfDelay: Infinity });
+    lines.on('line', line => line.trim() === readyLine && resolve(true));
+    lines.on('close', () => resolve(false));
+  });
+  const gone = exited.then(() => {
+    throw new Error('psql exited');
+  });
+  gone.catch(() => {});
+  const kill = () => child.kill('SIGKILL');
+  return {
+    async write(data) {
+      if (broken) throw broken;
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error('psql exited');
+      if (!child.stdin.write(data)) await Promise.race([new Promise(resolve => child.stdin.once('drain', resolve)), gone]);
+    },
+    caughtUp: () => ready,
+    kill,
+    async end(finish) {
+      if (!finish) kill();
+      child.stdin.end();
+      return ended(exited, program, stderr);
+    },
+  };
 }
 
-module.exports = {
-  resolveDatabase,
-  entityCountsBestEffort,
-  connect,
-  findTools,
-  libpqEnv,
-  collectStderr,
-  hostPort,
-  redacted,
-  withDatabase,
-  quoteIdent,
-  quoteLiteral,
-};
+/**
+ * pg_dump of `conn` at `snapshot`, compressed on the gzip worker threads: `next()` gives
+ * `{data, raw}` pieces then null, `result()` `{digests, complete}`, `exit()` how pg_dump ended.
+ */
+function startDump(program, conn, snapshot, level, threads) {
+  const args = ['--format=plain', '--no-password', `--snapshot=${snapshot}`];
+  if (conn.schema) args.push(`--schema=${conn.schema}`);
+  const child = spawn(program, args, { env: libpqEnv(conn), stdio: ['ignore', 'pipe', 'pipe'] });
+  // When a child exits, Node drains (discards) a stdout nobody listens to yet: a small dump can
+  // finish before the first piece is asked for. A 'readable' listener claims it.
+  child.stdout.on('readable', () => {});
+  const stderr = collectStderr(child.stderr);
+  const exited = exitOf(child);
+  const pieces = compressed(child.stdout, level, threads);
+  let result;
+  return {
+    async next() {
+      const step = await pieces.next();
+      if (!step.done) return step.value;
+      result = step.value;
+      return null;
+    },
+    result: () => result,
+    kill() {
+      child.kill('SIGTERM');
+      // Ends the generator once its pending read sees the end: the workers stop.
+      pieces.return().catch(() => {});
+    },
+    exit: () => ended(exited, program, stderr),
+  };
+}
+
+/** What crates/wasm's JsClient calls. */
+const client = { connect, startPsql, startDump };
+
+module.exports = { client, connect, collectStderr };

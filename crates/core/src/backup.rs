@@ -2,7 +2,6 @@
 //! parallel gzip into a `BackupWriter` (backup_writer.rs), which owns the write order and its
 //! clean-up for both engines: marker, data, sidecar, manifest last.
 
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -17,8 +16,6 @@ use crate::naming::validate_plugin_id;
 use crate::parallel_gzip::ParallelCompressor;
 use crate::pipeline::StreamDigests;
 use crate::progress::{self, Phase, Progress};
-#[cfg(feature = "postgres")]
-use crate::source::DatabaseSource;
 use crate::source::DumpSource;
 use crate::store::Store;
 use crate::verify::ends_with_completion_line;
@@ -45,7 +42,11 @@ pub async fn backup(
     progress.phase(Phase::Connecting);
     match source {
         #[cfg(feature = "postgres")]
-        DumpSource::Database(db) => backup_database(store, db, options, progress, cancel).await,
+        DumpSource::Database(db) => {
+            let client = crate::source::native_client::NativeClient;
+            crate::database_backup::backup_database(store, &client, db, options, progress, cancel)
+                .await
+        }
         #[cfg(not(feature = "postgres"))]
         DumpSource::Database(_) => Err(Error::invalid("this build cannot connect to PostgreSQL")),
         DumpSource::File(path) => {
@@ -65,56 +66,6 @@ pub async fn backup(
             .await
         }
     }
-}
-
-#[cfg(feature = "postgres")]
-async fn backup_database(
-    store: &dyn Store,
-    db: &DatabaseSource,
-    options: &BackupOptions,
-    progress: Arc<dyn Progress>,
-    cancel: &CancellationToken,
-) -> Result<Manifest> {
-    use crate::source::{pg_tools, session::SourceSession, spawn_pg_dump};
-
-    let plugin_id = options
-        .plugin_id
-        .clone()
-        .unwrap_or_else(|| db.plugin_id.clone());
-    validate_plugin_id(&plugin_id)?;
-    // Holds the database's advisory lock and the exported snapshot until the dump is done.
-    let session = SourceSession::open(&db.connection).await?;
-    let info = session.info.clone();
-    let tools = pg_tools::find(info.server_major).await?;
-    let dump = spawn_pg_dump(&tools, &db.connection, Some(&info.snapshot_id))?;
-    let database = DatabaseInfo {
-        name: db.connection.database.clone(),
-        plugin_id: plugin_id.clone(),
-        host: Some(db.connection.host_port()),
-        schema: db.connection.schema.clone(),
-        server_version: Some(info.server_version.clone()),
-        pg_dump_version: Some(tools.version.clone()),
-        latest_migration: info.latest_migration.clone(),
-        extra: Default::default(),
-    };
-    let crate::source::DumpProcess {
-        child,
-        stdout,
-        stderr,
-    } = dump;
-    let result = write_backup(
-        store,
-        Box::new(stdout),
-        database,
-        info.entities.clone(),
-        options,
-        progress,
-        cancel,
-        Some(DumpChild { child, stderr }),
-    )
-    .await;
-    session.finish().await;
-    result
 }
 
 async fn backup_reader(
@@ -141,78 +92,36 @@ async fn backup_reader(
     };
     // The compression thread reads synchronously; the bridge runs this async reader for it.
     let reader = Box::new(tokio_util::io::SyncIoBridge::new(reader));
-    write_backup(
-        store, reader, database, None, options, progress, cancel, None,
-    )
-    .await
+    write_backup(store, reader, database, options, progress, cancel).await
 }
 
-/// The pg_dump behind a stream, to wait for (or kill) once the stream ends.
-struct DumpChild {
-    child: tokio::process::Child,
-    stderr: tokio::task::JoinHandle<String>,
-}
-
-impl DumpChild {
-    /// pg_dump's verdict: an error naming its exit status and what it printed.
-    async fn wait(mut self) -> Result<()> {
-        let status = self
-            .child
-            .wait()
-            .await
-            .map_err(|e| Error::database(format!("waiting for pg_dump: {e}")))?;
-        let stderr = self.stderr.await.unwrap_or_default();
-        if status.success() {
-            return Ok(());
-        }
-        let said = if stderr.is_empty() {
-            "it printed nothing".to_string()
-        } else {
-            stderr
-        };
-        Err(Error::database(format!(
-            "pg_dump failed ({status}): {said}"
-        )))
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
+/// A dump from a file or stdin, written in core's one order.
 async fn write_backup(
     store: &dyn Store,
     reader: Box<dyn std::io::Read + Send>,
     database: DatabaseInfo,
-    entities: Option<BTreeMap<String, u64>>,
     options: &BackupOptions,
     progress: Arc<dyn Progress>,
     cancel: &CancellationToken,
-    mut dump: Option<DumpChild>,
 ) -> Result<Manifest> {
     let mut writer = BackupWriter::begin(store, &database.plugin_id).await?;
     progress.phase(Phase::Dumping);
     let streamed = stream_into(
         writer.upload(),
         reader,
-        options,
+        options.level,
+        options.threads,
         &progress,
         cancel,
-        dump.as_mut(),
+        None,
     )
     .await;
-    let exited = match dump.take() {
-        Some(child) => child.wait().await,
-        None => Ok(()),
-    };
-    let checked = match (streamed, exited) {
-        // A failed upload or a cancel came first (and stopped pg_dump): it is the cause.
-        (Err(err), _) => Err(err),
-        (Ok(_), Err(err)) => Err(err),
-        (Ok((_, false)), Ok(())) => Err(Error::database(
-            "the dump ended without pg_dump's \"PostgreSQL database dump complete\" line: \
-             it is not a complete plain-format dump",
-        )),
-        (Ok((digests, true)), Ok(())) => Ok(digests),
-    };
-    let digests = match checked {
+    // No process behind it: it ended well.
+    let exited = Ok(crate::source::client::ProcessExit {
+        success: true,
+        ..Default::default()
+    });
+    let digests = match crate::database_backup::dump_verdict(streamed, exited, cancel) {
         Ok(digests) => digests,
         Err(err) => {
             writer.abandon(store).await;
@@ -221,25 +130,26 @@ async fn write_backup(
     };
     progress.phase(Phase::Finalizing);
     let manifest = writer
-        .finish(store, database, entities, options, digests)
+        .finish(store, database, None, options, digests)
         .await?;
     progress.phase(Phase::Done);
     Ok(manifest)
 }
 
 /// Streams `reader` through the compressor into `upload`. Returns the digests and whether the
-/// dump ended with pg_dump's completion line.
-async fn stream_into(
+/// dump ended with pg_dump's completion line. `dump`, the process behind `reader`, is killed
+/// when the upload fails, so the compressor sees the end of its input.
+pub(crate) async fn stream_into(
     upload: &mut dyn crate::store::Upload,
     mut input: Box<dyn std::io::Read + Send>,
-    options: &BackupOptions,
+    level: u32,
+    threads: usize,
     progress: &Arc<dyn Progress>,
     cancel: &CancellationToken,
-    dump: Option<&mut DumpChild>,
+    dump: Option<&mut tokio::process::Child>,
 ) -> Result<(StreamDigests, bool)> {
     let (tx, mut rx) = mpsc::channel::<Bytes>(CHUNKS_IN_QUEUE);
     let thread_progress = progress.clone();
-    let (level, threads) = (options.level, options.threads);
     let compress = tokio::task::spawn_blocking(move || -> Result<(StreamDigests, bool)> {
         let mut compressor = ParallelCompressor::new(level, threads);
         let mut buf = vec![0u8; READ_BYTES];
@@ -299,7 +209,7 @@ async fn stream_into(
     if uploaded.is_err() {
         // The compressor may be blocked reading pg_dump: stop pg_dump so it sees EOF.
         if let Some(dump) = dump {
-            let _ = dump.child.start_kill();
+            let _ = dump.start_kill();
         }
     }
     let compressed = compress

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 use bytes::Bytes;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
@@ -12,11 +11,12 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Result;
+use crate::host::host;
 use crate::listing::{BackupEntry, Record};
 use crate::naming::Part;
 use crate::progress::{Phase, Progress};
-use crate::restore::{restore, RestoreOptions};
-use crate::source::session::{connect, query_error};
+use crate::restore::{drop_database, restore_with, RestoreOptions};
+use crate::source::client::PgClient;
 use crate::source::ConnectionInfo;
 use crate::store::Store;
 
@@ -39,9 +39,10 @@ pub struct DrillReport {
     pub entities: Option<BTreeMap<String, u64>>,
 }
 
-fn scratch_name(now: DateTime<Utc>) -> String {
-    let nonce: u32 =
-        (now.timestamp_subsec_nanos() ^ std::process::id().rotate_left(16)) % 1_000_000;
+/// `bbdrill_<UTC time>_<nonce>`: the time lets a later drill find it stale, the nonce keeps
+/// two drills in the same second apart.
+fn scratch_name(now: DateTime<Utc>, token: &str) -> String {
+    let nonce = u64::from_str_radix(token.get(..12).unwrap_or(""), 16).unwrap_or(0) % 1_000_000;
     format!("{SCRATCH_PREFIX}{}_{nonce:06}", now.format("%Y%m%d_%H%M%S"))
 }
 
@@ -52,29 +53,27 @@ fn scratch_time(name: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
-async fn drop_database(server: &ConnectionInfo, name: &str) -> Result<()> {
-    let admin = connect(server).await?;
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .await
-        .map_err(|e| query_error(&format!("dropping scratch database {name}"), e))
-}
-
 /// Drops scratch databases older than a few hours: leftovers of drills killed with SIGKILL.
-async fn drop_stale_scratch(server: &ConnectionInfo, now: DateTime<Utc>) -> Result<Vec<String>> {
-    let admin = connect(server).await?;
+async fn drop_stale_scratch(
+    client: &dyn PgClient,
+    server: &ConnectionInfo,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>> {
+    let admin = client.connect(server).await?;
     let rows = admin
         .query(
             "SELECT datname FROM pg_database WHERE datname LIKE 'bbdrill\\_%'",
-            &[],
+            "listing scratch databases",
         )
-        .await
-        .map_err(|e| query_error("listing scratch databases", e))?;
+        .await;
+    admin.close().await;
     let mut dropped = Vec::new();
-    for row in rows {
-        let name: String = row.get(0);
+    for name in rows?
+        .into_iter()
+        .filter_map(|row| row.into_iter().next().flatten())
+    {
         if scratch_time(&name).is_some_and(|t| t < now - Duration::hours(STALE_SCRATCH_HOURS)) {
-            drop_database(server, &name).await?;
+            drop_database(client, server, &name).await?;
             dropped.push(name);
         }
     }
@@ -83,8 +82,9 @@ async fn drop_stale_scratch(server: &ConnectionInfo, now: DateTime<Utc>) -> Resu
 
 /// Drills `entry`: `server` names the PostgreSQL server (and a database on it to connect to
 /// for CREATE/DROP DATABASE) where the scratch database is made.
-pub async fn drill(
+pub async fn drill_with(
     store: &dyn Store,
+    client: &dyn PgClient,
     entry: &BackupEntry,
     server: &ConnectionInfo,
     trust: &crate::signing::Trust,
@@ -96,17 +96,17 @@ pub async fn drill(
         return Err(refusal);
     }
     trust.admit(entry)?;
-    let started = Instant::now();
-    let drilled_at = Utc::now();
-    drop_stale_scratch(server, drilled_at).await?;
-    let scratch = scratch_name(drilled_at);
+    let drilled_at = host().now();
+    drop_stale_scratch(client, server, drilled_at).await?;
+    let scratch = scratch_name(drilled_at, &host().random_token());
     let mut target = server.with_database(&scratch);
     target.schema = entry
         .manifest
         .as_ref()
         .and_then(|m| m.database.schema.clone());
-    let restored = restore(
+    let restored = restore_with(
         store,
+        client,
         entry,
         &target,
         &RestoreOptions {
@@ -119,7 +119,7 @@ pub async fn drill(
     )
     .await;
     // Dropped whatever happened, cancel included.
-    let dropped = drop_database(server, &scratch).await;
+    let dropped = drop_database(client, server, &scratch).await;
     let expected = entry.manifest.as_ref().and_then(|m| m.entities.clone());
     let mut report = DrillReport {
         id: entry.id(),
@@ -152,10 +152,41 @@ pub async fn drill(
         report.problems.push(format!("{err}; drop it by hand"));
     }
     report.ok = report.problems.is_empty();
-    report.duration_ms = started.elapsed().as_millis() as u64;
+    report.duration_ms = (host().now() - drilled_at).num_milliseconds().max(0) as u64;
     record(store, entry, &report).await?;
     progress.phase(Phase::Done);
     Ok(report)
+}
+
+/// Drills `entry` with this machine's PostgreSQL client.
+#[cfg(feature = "postgres")]
+pub async fn drill(
+    store: &dyn Store,
+    entry: &BackupEntry,
+    server: &ConnectionInfo,
+    trust: &crate::signing::Trust,
+    progress: Arc<dyn Progress>,
+    cancel: &CancellationToken,
+) -> Result<DrillReport> {
+    let client = crate::source::native_client::NativeClient;
+    drill_with(store, &client, entry, server, trust, progress, cancel).await
+}
+
+/// Drills the backup `selector` names, held against prune while it is read.
+pub async fn drill_selected(
+    store: &dyn Store,
+    client: &dyn PgClient,
+    selector: &str,
+    server: &ConnectionInfo,
+    trust: &crate::signing::Trust,
+    progress: Arc<dyn Progress>,
+    cancel: &CancellationToken,
+) -> Result<DrillReport> {
+    let (entry, hold) =
+        crate::read_hold::hold_backup(store, selector, None, "drill", cancel).await?;
+    let report = drill_with(store, client, &entry, server, trust, progress, cancel).await;
+    hold.release(store).await;
+    report
 }
 
 async fn record(store: &dyn Store, entry: &BackupEntry, report: &DrillReport) -> Result<()> {
@@ -188,7 +219,7 @@ mod tests {
     #[test]
     fn scratch_names_carry_their_time() {
         let now = Utc::now();
-        let name = scratch_name(now);
+        let name = scratch_name(now, "0123456789abcdef0123456789abcdef");
         assert!(name.len() < 63, "{name}");
         assert_eq!(scratch_time(&name).unwrap().timestamp(), now.timestamp());
         assert_eq!(scratch_time("bbdrill_garbage"), None);

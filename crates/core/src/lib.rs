@@ -48,7 +48,9 @@ pub mod verify;
 pub mod backup;
 #[cfg(feature = "ops")]
 pub mod backup_writer;
-#[cfg(feature = "postgres")]
+#[cfg(feature = "ops")]
+pub mod database_backup;
+#[cfg(feature = "ops")]
 pub mod drill;
 // Pure without `ops` (evaluate); its store-reading entry point needs it.
 pub mod health;
@@ -64,7 +66,7 @@ pub mod parallel_gzip;
 pub mod prune;
 #[cfg(feature = "ops")]
 pub mod reservation;
-#[cfg(feature = "postgres")]
+#[cfg(feature = "ops")]
 pub mod restore;
 #[cfg(feature = "ops")]
 pub mod source;

@@ -1,27 +1,28 @@
 //! Restore: streams a backup from the store into psql inside ONE transaction, verifying while it
 //! streams, and commits only when every check passed. Anything else — a hash mismatch, a
 //! truncated object, a SQL error, a cancel, a killed process — leaves the target as it was.
+//! Written once over `PgClient` for both engines.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::Instant;
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::backup::{backup, BackupOptions};
+use crate::backup_writer::BackupOptions;
 use crate::error::{Error, ErrorKind, Result};
+use crate::host::host;
 use crate::listing::BackupEntry;
 use crate::manifest::{Trigger, TriggerKind};
 use crate::progress::{Phase, Progress};
 use crate::restore_sql;
-use crate::source::session::{self, connect, entity_counts, lock_database, query_error};
-use crate::source::{pg_tools, ConnectionInfo, DatabaseSource, DumpSource};
+use crate::source::client::{PgClient, PsqlLoad};
+use crate::source::sql::{self, entity_counts, lock_database, quote_literal, SqlSession};
+use crate::source::{pg_tools, ConnectionInfo, DatabaseSource};
 use crate::store::Store;
-use crate::verify::{problems, read_verified, Expectations, VerifyFailure};
+use crate::verify::{problems, read_verified_to, Expectations, VerifyFailure};
 
 #[derive(Debug, Clone)]
 pub struct RestoreOptions {
@@ -62,65 +63,109 @@ pub struct RestoreReport {
     pub expected_entities: Option<BTreeMap<String, u64>>,
 }
 
-/// Tables, views and sequences outside the system schemas; only in `schema` when given
-/// (Backstage's schema division mode keeps every plugin in one database).
-async fn user_relations(client: &tokio_postgres::Client, schema: Option<&str>) -> Result<i64> {
-    let row = client
-        .query_one(
-            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') \
-             AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-             AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%' \
-             AND ($1::text IS NULL OR n.nspname = $1)",
-            &[&schema],
-        )
-        .await
-        .map_err(|e| query_error("inspecting the target database", e))?;
-    Ok(row.get(0))
+/// `AND n.nspname = 'schema'` when a schema is given (Backstage's schema division mode keeps
+/// every plugin in one database), else nothing.
+fn in_schema(column: &str, schema: Option<&str>) -> String {
+    match schema {
+        Some(schema) => format!(" AND {column} = {}", quote_literal(schema)),
+        None => String::new(),
+    }
+}
+
+/// Tables, views and sequences outside the system schemas (only in `schema` when given).
+async fn user_relations(session: &dyn SqlSession, schema: Option<&str>) -> Result<u64> {
+    let sql = format!(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') \
+         AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+         AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'{}",
+        in_schema("n.nspname", schema)
+    );
+    let doing = "inspecting the target database";
+    sql::value(session, &sql, doing)
+        .await?
+        .and_then(|count| count.trim().parse().ok())
+        .ok_or_else(|| Error::database(format!("{doing}: the count is not a number")))
 }
 
 /// The schemas a clean restore drops: only the plugin's own in schema mode, else all of them.
-async fn user_schemas(
-    client: &tokio_postgres::Client,
-    schema: Option<&str>,
-) -> Result<Vec<String>> {
-    let rows = client
-        .query(
-            "SELECT quote_ident(nspname) FROM pg_namespace WHERE nspname NOT IN \
-             ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg_toast%' \
-             AND nspname NOT LIKE 'pg_temp%' AND ($1::text IS NULL OR nspname = $1) ORDER BY 1",
-            &[&schema],
-        )
-        .await
-        .map_err(|e| query_error("listing schemas of the target database", e))?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+async fn user_schemas(session: &dyn SqlSession, schema: Option<&str>) -> Result<Vec<String>> {
+    let sql = format!(
+        "SELECT quote_ident(nspname) FROM pg_namespace WHERE nspname NOT IN \
+         ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg_toast%' \
+         AND nspname NOT LIKE 'pg_temp%'{} ORDER BY 1",
+        in_schema("nspname", schema)
+    );
+    let rows = session
+        .query(&sql, "listing schemas of the target database")
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| row.into_iter().next().flatten())
+        .collect())
 }
 
 fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// Runs one statement on a session of its own to `conn`.
+async fn run_alone(
+    client: &dyn PgClient,
+    conn: &ConnectionInfo,
+    sql: &str,
+    doing: &str,
+) -> Result<()> {
+    let session = client.connect(conn).await?;
+    let result = session.query(sql, doing).await.map(drop);
+    session.close().await;
+    result
+}
+
 /// Creates `target.database` on its server when it does not exist; true when it did not.
-pub async fn ensure_database(target: &ConnectionInfo) -> Result<bool> {
-    match connect(target).await {
-        Ok(_) => return Ok(false),
+pub async fn ensure_database(client: &dyn PgClient, target: &ConnectionInfo) -> Result<bool> {
+    match client.connect(target).await {
+        Ok(session) => {
+            session.close().await;
+            return Ok(false);
+        }
         Err(err) if err.kind() == ErrorKind::NotFound => {}
         Err(err) => return Err(err),
     }
-    let admin = connect(&target.with_database("postgres")).await?;
-    admin
-        .batch_execute(&format!(
-            "CREATE DATABASE {}",
-            quote_ident(&target.database)
-        ))
-        .await
-        .map_err(|e| query_error(&format!("creating database {}", target.database), e))?;
+    run_alone(
+        client,
+        &target.with_database("postgres"),
+        &format!("CREATE DATABASE {}", quote_ident(&target.database)),
+        &format!("creating database {}", target.database),
+    )
+    .await?;
     Ok(true)
 }
 
+/// Drops database `name`, connected as `admin` (a scratch database, or one a failed restore
+/// made).
+pub async fn drop_database(
+    client: &dyn PgClient,
+    admin: &ConnectionInfo,
+    name: &str,
+) -> Result<()> {
+    run_alone(
+        client,
+        admin,
+        &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name)),
+        &format!("dropping database {name}"),
+    )
+    .await
+}
+
+fn elapsed_ms(since: DateTime<Utc>) -> u64 {
+    (host().now() - since).num_milliseconds().max(0) as u64
+}
+
 /// Restores `entry` into `target`.
-pub async fn restore(
+pub async fn restore_with(
     store: &dyn Store,
+    client: &dyn PgClient,
     entry: &BackupEntry,
     target: &ConnectionInfo,
     options: &RestoreOptions,
@@ -131,13 +176,18 @@ pub async fn restore(
         return Err(refusal);
     }
     options.trust.admit(entry)?;
-    let started = Instant::now();
+    let started = host().now();
+    if cancel.is_cancelled() {
+        return Err(Error::cancelled());
+    }
     progress.phase(Phase::Connecting);
+    // The manifest and the sidecar must agree before anything loads.
     let expected = crate::verify::expectations_of(store, entry).await?;
-    let created_database = ensure_database(target).await?;
+    let created_database = ensure_database(client, target).await?;
     let mut safety_backup = None;
     let outcome = restore_in(
         store,
+        client,
         entry,
         target,
         options,
@@ -148,25 +198,26 @@ pub async fn restore(
         cancel,
     )
     .await;
-    let Err(err) = outcome else {
-        let mut report = outcome?;
-        report.duration_ms = started.elapsed().as_millis() as u64;
-        return Ok(report);
+    let err = match outcome {
+        Ok(mut report) => {
+            report.duration_ms = elapsed_ms(started);
+            return Ok(report);
+        }
+        Err(err) => err,
     };
     let mut message = err.message().to_string();
     // A database this restore created holds nothing of anyone's: it goes, so "unchanged" holds.
     if created_database {
-        if let Err(drop_err) = drop_database(target).await {
-            message.push_str(&format!(
+        match drop_database(client, &target.with_database("postgres"), &target.database).await {
+            Err(drop_err) => message.push_str(&format!(
                 "; the database {} this restore created could not be dropped ({}): drop it by hand",
                 target.database,
                 drop_err.message()
-            ));
-        } else {
-            message.push_str(&format!(
+            )),
+            Ok(()) => message.push_str(&format!(
                 "; the database {} this restore created was dropped again",
                 target.database
-            ));
+            )),
         }
     }
     if let Some(id) = &safety_backup {
@@ -177,21 +228,10 @@ pub async fn restore(
     Err(Error::new(err.kind(), message))
 }
 
-/// Drops the database a failed restore created (it was empty before the restore began).
-async fn drop_database(target: &ConnectionInfo) -> Result<()> {
-    let admin = connect(&target.with_database("postgres")).await?;
-    admin
-        .batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            quote_ident(&target.database)
-        ))
-        .await
-        .map_err(|e| query_error(&format!("dropping database {}", target.database), e))
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn restore_in(
     store: &dyn Store,
+    client: &dyn PgClient,
     entry: &BackupEntry,
     target: &ConnectionInfo,
     options: &RestoreOptions,
@@ -201,8 +241,41 @@ async fn restore_in(
     progress: Arc<dyn Progress>,
     cancel: &CancellationToken,
 ) -> Result<RestoreReport> {
-    let client = connect(target).await?;
-    let occupied = user_relations(&client, target.schema.as_deref()).await?;
+    let session = client.connect(target).await?;
+    let result = restore_on(
+        store,
+        client,
+        session.as_ref(),
+        entry,
+        target,
+        options,
+        expected,
+        created_database,
+        safety_backup,
+        progress,
+        cancel,
+    )
+    .await;
+    // Ends the session, and the lock with it.
+    session.close().await;
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn restore_on(
+    store: &dyn Store,
+    client: &dyn PgClient,
+    session: &dyn SqlSession,
+    entry: &BackupEntry,
+    target: &ConnectionInfo,
+    options: &RestoreOptions,
+    expected: &Expectations,
+    created_database: bool,
+    safety_backup: &mut Option<String>,
+    progress: Arc<dyn Progress>,
+    cancel: &CancellationToken,
+) -> Result<RestoreReport> {
+    let occupied = user_relations(session, target.schema.as_deref()).await?;
     if occupied > 0 && !options.clean {
         return Err(Error::new(
             ErrorKind::AlreadyExists,
@@ -216,7 +289,7 @@ async fn restore_in(
     }
     if occupied > 0 && options.safety_backup {
         // Before our lock: the safety backup takes the same per-database lock itself.
-        let source = DumpSource::Database(DatabaseSource::from_connection(target.clone()));
+        let source = DatabaseSource::from_connection(target.clone());
         let safety = BackupOptions {
             trigger: Trigger {
                 kind: TriggerKind::Safety,
@@ -229,23 +302,33 @@ async fn restore_in(
             signing_key: options.trust.key.clone().filter(|k| k.can_sign()),
             ..BackupOptions::default()
         };
-        let manifest = backup(store, &source, &safety, progress.clone(), cancel)
-            .await
-            .map_err(|e| e.context("taking the safety backup before the restore"))?;
-        *safety_backup = Some(manifest.id);
+        let manifest = crate::database_backup::backup_database(
+            store,
+            client,
+            &source,
+            &safety,
+            progress.clone(),
+            cancel,
+        )
+        .await
+        .map_err(|e| e.context("taking the safety backup before the restore"))?;
+        *safety_backup = Some(manifest.id.clone());
     }
-    lock_database(&client, &target.database).await?;
-    let (server_version, server_major) = session::server_version(&client).await?;
+    lock_database(session, &target.database).await?;
+    let (server_version, server_major) = sql::server_version(session).await?;
     let tools = pg_tools::find(server_major)
         .await
         .map_err(|e| e.context(format!("server {server_version}")))?;
-    let lz4_toast: bool = client
-        .query_one(restore_sql::LZ4_TOAST_PROBE, &[])
-        .await
-        .map_err(|e| query_error("asking whether the server has LZ4 TOAST compression", e))?
-        .get(0);
+    let lz4_toast = sql::value(
+        session,
+        restore_sql::LZ4_TOAST_PROBE,
+        "asking whether the server has LZ4 TOAST compression",
+    )
+    .await?
+    .as_deref()
+        == Some("t");
     let schemas = if occupied > 0 {
-        user_schemas(&client, target.schema.as_deref()).await?
+        user_schemas(session, target.schema.as_deref()).await?
     } else {
         Vec::new()
     };
@@ -256,35 +339,44 @@ async fn restore_in(
     // rolled back, so the target is unchanged and the load is simply run again.
     let mut loads = 1;
     let bytes = loop {
-        match load(
+        let load = Load {
             store,
+            client,
             entry,
             target,
-            &tools,
-            &schemas,
-            lz4_toast,
+            tools: &tools,
+            prelude: restore_sql::prelude(&schemas, target.schema.is_some(), lz4_toast),
             expected,
-            progress.as_ref(),
+            progress: progress.as_ref(),
             cancel,
-        )
-        .await
-        {
-            Err(err) => match crate::restore_sql::deadlock_retry_delay(loads, err.message()) {
-                Some(delay) => {
-                    loads += 1;
-                    tokio::time::sleep(delay).await;
-                }
-                None => return Err(err),
-            },
+        };
+        match load.run().await {
             Ok(bytes) => break bytes,
+            Err(failure) => {
+                match restore_sql::deadlock_retry_delay(loads, failure.sqlstate.as_deref()) {
+                    Some(delay) => {
+                        loads += 1;
+                        host().sleep(delay).await;
+                    }
+                    None => return Err(failure.error),
+                }
+            }
         }
     };
     // Committed by now: a catalog whose entities cannot be counted (a changed schema) is
-    // restored all the same, reported without counts.
-    let entities = entity_counts(&client, target.schema.as_deref())
-        .await
-        .ok()
-        .flatten();
+    // restored all the same, reported without counts; on a session of its own, as the
+    // restore's may have seen the catalog before it was replaced.
+    let entities = match client.connect(target).await {
+        Ok(counting) => {
+            let counts = entity_counts(counting.as_ref(), target.schema.as_deref())
+                .await
+                .ok()
+                .flatten();
+            counting.close().await;
+            counts
+        }
+        Err(_) => None,
+    };
     progress.phase(Phase::Done);
     Ok(RestoreReport {
         id: entry.id(),
@@ -293,202 +385,170 @@ async fn restore_in(
         created_database,
         safety_backup: safety_backup.clone(),
         duration_ms: 0,
-        restored_at: Utc::now(),
+        restored_at: host().now(),
         bytes,
         entities,
         expected_entities: entry.manifest.as_ref().and_then(|m| m.entities.clone()),
     })
 }
 
-/// psql's stdin. Dropped before the whole dump was accepted (refused, damaged, cancelled), it
-/// kills psql before closing the pipe: at the end of its input psql would still send the
-/// statement left unfinished in its buffer, and a planted one must never run.
-struct PsqlInput {
-    stdin: std::process::ChildStdin,
-    psql: Arc<std::sync::Mutex<std::process::Child>>,
-    accepted: bool,
+/// A failed load, with the SQLSTATE of psql's first error when it printed one.
+struct LoadFailure {
+    error: Error,
+    sqlstate: Option<String>,
 }
 
-impl Write for PsqlInput {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.stdin.write(buf)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.stdin.flush()
-    }
-}
-
-impl Drop for PsqlInput {
-    fn drop(&mut self) {
-        if !self.accepted {
-            if let Ok(mut psql) = self.psql.lock() {
-                let _ = psql.kill();
-            }
+impl From<Error> for LoadFailure {
+    fn from(error: Error) -> Self {
+        LoadFailure {
+            error,
+            sqlstate: None,
         }
     }
 }
 
-/// Streams the dump into psql in one transaction; returns the stored bytes read.
-#[allow(clippy::too_many_arguments)]
-async fn load(
+/// One load: the dump streamed into psql in one transaction.
+struct Load<'a> {
+    store: &'a dyn Store,
+    client: &'a dyn PgClient,
+    entry: &'a BackupEntry,
+    target: &'a ConnectionInfo,
+    tools: &'a pg_tools::PgTools,
+    prelude: String,
+    expected: &'a Expectations,
+    progress: &'a (dyn Progress + 'static),
+    cancel: &'a CancellationToken,
+}
+
+impl Load<'_> {
+    /// Returns the stored bytes read.
+    async fn run(self) -> std::result::Result<u64, LoadFailure> {
+        // psql says this line once it has run every statement before it: until then a cancel
+        // can still roll the restore back, after it only COMMIT is left.
+        let ready_line = format!("backstage-backup-ready-{}", host().random_token());
+        let mut psql = self
+            .client
+            .start_psql(&self.tools.psql, self.target, &ready_line)
+            .await?;
+        let outcome = self.stream(psql.as_mut(), &ready_line).await;
+        // Only a load that sent COMMIT lets psql finish; anything else kills it, so the
+        // statement left unfinished in its buffer (a planted one) never runs.
+        let exit = psql.end(outcome.is_ok()).await?;
+        let id = self.entry.id();
+        match outcome {
+            Ok(bytes) if exit.success => Ok(bytes),
+            // A damaged backup or a cancel is the cause even when psql also choked on the cut.
+            Err(err) if matches!(err.kind(), ErrorKind::Integrity | ErrorKind::Cancelled) => {
+                Err(err.into())
+            }
+            _ if !exit.success => {
+                let said: Vec<&str> = exit
+                    .stderr
+                    .lines()
+                    .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("LOCATION:"))
+                    .take(5)
+                    .collect();
+                Err(LoadFailure {
+                    sqlstate: restore_sql::first_sqlstate(&exit.stderr).map(str::to_string),
+                    error: Error::database(format!(
+                        "psql failed loading {id} ({}); the transaction was rolled back and the target left unchanged: {}",
+                        exit.status,
+                        if said.is_empty() { "it printed nothing".to_string() } else { said.join(" | ") }
+                    )),
+                })
+            }
+            Ok(_) => Err(Error::internal("psql succeeded without loading").into()),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Sends the prelude, the verified dump and, once every check passed and psql caught up,
+    /// COMMIT.
+    async fn stream(&self, psql: &mut dyn PsqlLoad, ready_line: &str) -> Result<u64> {
+        let id = self.entry.id();
+        let stopped = |e: std::io::Error| Error::database(format!("psql stopped reading: {e}"));
+        psql.write(Bytes::from(self.prelude.clone()))
+            .await
+            .map_err(stopped)?;
+        let check = match read_verified_to(
+            self.store,
+            &self.entry.data_key(),
+            psql,
+            self.progress,
+            self.cancel,
+        )
+        .await?
+        {
+            Ok(check) => check,
+            Err(VerifyFailure::Corrupt(err)) => {
+                return Err(Error::integrity(format!(
+                    "{id}: {err}; the target was left unchanged"
+                )))
+            }
+            Err(VerifyFailure::Output(err)) => return Err(stopped(err)),
+        };
+        let found = problems(&check, self.expected);
+        if !found.is_empty() {
+            return Err(Error::integrity(format!(
+                "{id} failed verification; the target was left unchanged: {}",
+                found.join("; ")
+            )));
+        }
+        // Every byte is checked; the transaction commits once psql has run the rest (index
+        // builds can take minutes), unless a cancel comes first.
+        psql.write(Bytes::from(format!("\n\\echo {ready_line}\n")))
+            .await
+            .map_err(stopped)?;
+        tokio::select! {
+            caught_up = psql.caught_up() => if !caught_up {
+                return Err(Error::database("psql ended before the transaction could commit"));
+            },
+            _ = self.cancel.cancelled() => return Err(Error::new(
+                ErrorKind::Cancelled,
+                format!(
+                    "interrupted before COMMIT: the restore of {id} was rolled back and the \
+                     target left unchanged"
+                ),
+            )),
+        }
+        self.progress.phase(Phase::Committing);
+        psql.write(Bytes::from_static(b"COMMIT;\n"))
+            .await
+            .map_err(stopped)?;
+        Ok(check.compressed.bytes)
+    }
+}
+
+/// Restores `entry` into `target` with this machine's PostgreSQL client.
+#[cfg(feature = "postgres")]
+pub async fn restore(
     store: &dyn Store,
     entry: &BackupEntry,
     target: &ConnectionInfo,
-    tools: &pg_tools::PgTools,
-    schemas: &[String],
-    lz4_toast: bool,
-    expected: &Expectations,
-    progress: &(dyn Progress + 'static),
+    options: &RestoreOptions,
+    progress: Arc<dyn Progress>,
     cancel: &CancellationToken,
-) -> Result<u64> {
-    let mut command = Command::new(&tools.psql);
-    for var in ConnectionInfo::libpq_env_to_clear() {
-        command.env_remove(var);
-    }
-    command.env_remove("PGPASSWORD");
-    command
-        .envs(target.libpq_env())
-        .args([
-            "--no-psqlrc",
-            "--quiet",
-            "--no-password",
-            "-v",
-            "ON_ERROR_STOP=1",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut psql = command
-        .spawn()
-        .map_err(|e| Error::database(format!("cannot start {}: {e}", tools.psql.display())))?;
-    let stdin = psql.stdin.take().expect("piped stdin");
-    let stderr = psql.stderr.take().expect("piped stderr");
-    let stdout = psql.stdout.take().expect("piped stdout");
-    // psql says this line once it has run every statement before it: until then a signal can
-    // still roll the restore back, after it only COMMIT is left.
-    let ready_line = format!(
-        "backstage-backup-ready-{}",
-        crate::host::host().random_token()
-    );
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
-    std::thread::spawn({
-        let ready_line = ready_line.clone();
-        move || {
-            use std::io::BufRead;
-            let mut ready_tx = Some(ready_tx);
-            // Every line is read (psql must never block on a full pipe); only ours counts.
-            for line in std::io::BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if line.trim() == ready_line {
-                    if let Some(tx) = ready_tx.take() {
-                        let _ = tx.send(());
-                    }
-                }
-            }
-        }
-    });
-    let psql = Arc::new(std::sync::Mutex::new(psql));
-    let mut stdin = PsqlInput {
-        stdin,
-        psql: psql.clone(),
-        accepted: false,
-    };
-    let stderr_task = std::thread::spawn(move || {
-        use std::io::Read;
-        let mut text = String::new();
-        let _ = std::io::BufReader::new(stderr)
-            .take(64 << 10)
-            .read_to_string(&mut text);
-        text
-    });
+) -> Result<RestoreReport> {
+    let client = crate::source::native_client::NativeClient;
+    restore_with(store, &client, entry, target, options, progress, cancel).await
+}
 
-    let prelude = restore_sql::prelude(schemas, target.schema.is_some(), lz4_toast);
-    let verdict = match stdin.write_all(prelude.as_bytes()) {
-        Err(e) => {
-            drop(stdin);
-            Err(VerifyFailure::Output(e))
-        }
-        Ok(()) => read_verified(store, &entry.data_key(), stdin, progress, cancel).await?,
-    };
-    let outcome: Result<u64> = match verdict {
-        Ok((check, mut stdin)) => {
-            let found = problems(&check, expected);
-            if found.is_empty() {
-                // Every byte is checked; the transaction commits once psql has run the rest
-                // (index builds can take minutes), unless a signal comes first.
-                let asked = stdin
-                    .write_all(format!("\n\\echo {ready_line}\n").as_bytes())
-                    .and_then(|()| stdin.flush());
-                let caught_up = async {
-                    asked.map_err(|e| Error::database(format!("psql stopped reading: {e}")))?;
-                    tokio::select! {
-                        ready = ready_rx => ready.map_err(|_| {
-                            Error::database("psql ended before the transaction could commit")
-                        }),
-                        _ = cancel.cancelled() => Err(Error::new(
-                            ErrorKind::Cancelled,
-                            format!(
-                                "interrupted before COMMIT: the restore of {} was rolled back and \
-                                 the target left unchanged",
-                                entry.id()
-                            ),
-                        )),
-                    }
-                }
-                .await;
-                match caught_up {
-                    Ok(()) => {
-                        stdin.accepted = true;
-                        progress.phase(Phase::Committing);
-                        match stdin.write_all(b"COMMIT;\n").and_then(|()| stdin.flush()) {
-                            Ok(()) => Ok(check.compressed.bytes),
-                            Err(e) => Err(Error::database(format!("psql stopped reading: {e}"))),
-                        }
-                    }
-                    // Dropping stdin unaccepted kills psql: the transaction rolls back.
-                    Err(err) => Err(err),
-                }
-            } else {
-                let _ = stdin.write_all(b"\nROLLBACK;\n");
-                Err(Error::integrity(format!(
-                    "{} failed verification; the target was left unchanged: {}",
-                    entry.id(),
-                    found.join("; ")
-                )))
-            }
-        }
-        Err(VerifyFailure::Corrupt(err)) => Err(Error::integrity(format!(
-            "{}: {err}; the target was left unchanged",
-            entry.id()
-        ))),
-        Err(VerifyFailure::Output(err)) => {
-            Err(Error::database(format!("psql stopped reading: {err}")))
-        }
-    };
-    // Closing stdin without COMMIT ends psql's session and rolls the transaction back.
-    let status = tokio::task::spawn_blocking(move || psql.lock().expect("psql handle").wait())
-        .await
-        .map_err(|e| Error::internal(format!("waiting for psql: {e}")))?
-        .map_err(|e| Error::database(format!("waiting for psql: {e}")))?;
-    let said = stderr_task.join().unwrap_or_default();
-    match outcome {
-        Ok(bytes) if status.success() => Ok(bytes),
-        // A damaged backup or a cancel is the cause even when psql also choked on the cut.
-        Err(err) if matches!(err.kind(), ErrorKind::Integrity | ErrorKind::Cancelled) => Err(err),
-        _ if !status.success() => {
-            let said: Vec<&str> = said
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .take(5)
-                .collect();
-            Err(Error::database(format!(
-                "psql failed loading {} ({status}); the transaction was rolled back and the target left unchanged: {}",
-                entry.id(),
-                if said.is_empty() { "it printed nothing".to_string() } else { said.join(" | ") }
-            )))
-        }
-        Ok(_) => Err(Error::internal("psql succeeded without loading")),
-        Err(err) => Err(err),
-    }
+/// Restores the backup `selector` names, held against prune while it is read: hold, restore,
+/// release, as every engine does it. `plugin_id` narrows `latest` to the target's plugin.
+#[allow(clippy::too_many_arguments)]
+pub async fn restore_selected(
+    store: &dyn Store,
+    client: &dyn PgClient,
+    selector: &str,
+    plugin_id: Option<&str>,
+    target: &ConnectionInfo,
+    options: &RestoreOptions,
+    progress: Arc<dyn Progress>,
+    cancel: &CancellationToken,
+) -> Result<RestoreReport> {
+    let (entry, hold) =
+        crate::read_hold::hold_backup(store, selector, plugin_id, "restore", cancel).await?;
+    let report = restore_with(store, client, &entry, target, options, progress, cancel).await;
+    hold.release(store).await;
+    report
 }

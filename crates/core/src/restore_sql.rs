@@ -41,11 +41,26 @@ pub fn prelude(drop_schemas: &[String], schema_mode: bool, lz4_toast: bool) -> S
 /// Loads a restore tries when PostgreSQL aborts it to break a deadlock with a live Backstage.
 pub const DEADLOCK_ATTEMPTS: u32 = 4;
 
-/// After load number `loads` (from 1) failed with `message`: how long to wait before loading
+/// The SQLSTATE psql printed for its first error: it runs with `VERBOSITY=verbose`, so an
+/// error reads `psql:<stdin>:12: ERROR:  40P01: deadlock detected`.
+pub fn first_sqlstate(psql_stderr: &str) -> Option<&str> {
+    psql_stderr.lines().find_map(|line| {
+        let after = &line[line.find("ERROR:")? + "ERROR:".len()..];
+        let code = after.trim_start().get(..6)?.strip_suffix(':')?;
+        code.bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+            .then_some(code)
+    })
+}
+
+/// PostgreSQL's SQLSTATE for a transaction aborted to break a deadlock.
+pub const DEADLOCK_DETECTED: &str = "40P01";
+
+/// After load number `loads` (from 1) failed with `sqlstate`: how long to wait before loading
 /// again, when PostgreSQL aborted it to break a deadlock (the transaction rolled back, so the
-/// target is unchanged) and attempts remain; `None` otherwise. Both engines retry by this.
-pub fn deadlock_retry_delay(loads: u32, message: &str) -> Option<std::time::Duration> {
-    (loads < DEADLOCK_ATTEMPTS && message.contains("deadlock detected"))
+/// target is unchanged) and attempts remain; `None` otherwise.
+pub fn deadlock_retry_delay(loads: u32, sqlstate: Option<&str>) -> Option<std::time::Duration> {
+    (loads < DEADLOCK_ATTEMPTS && sqlstate == Some(DEADLOCK_DETECTED))
         .then(|| std::time::Duration::from_millis(500 * u64::from(loads)))
 }
 
@@ -55,14 +70,18 @@ mod tests {
 
     #[test]
     fn a_deadlock_is_loaded_again_three_times_with_a_growing_pause() {
-        let deadlock = "ERROR:  deadlock detected\nDETAIL:  Process 1 waits for …";
-        let delays: Vec<_> = (1..=5).map(|n| deadlock_retry_delay(n, deadlock)).collect();
+        let said = "psql:<stdin>:9: ERROR:  40P01: deadlock detected\nDETAIL:  Process 1 waits";
+        let code = first_sqlstate(said);
+        assert_eq!(code, Some(DEADLOCK_DETECTED));
+        let delays: Vec<_> = (1..=5).map(|n| deadlock_retry_delay(n, code)).collect();
         let ms = |n| Some(std::time::Duration::from_millis(n));
         assert_eq!(delays, [ms(500), ms(1000), ms(1500), None, None]);
-        assert_eq!(
-            deadlock_retry_delay(1, "ERROR:  relation does not exist"),
-            None
-        );
+        let missing = "psql:<stdin>:3: ERROR:  42P01: relation \"x\" does not exist";
+        assert_eq!(first_sqlstate(missing), Some("42P01"));
+        assert_eq!(deadlock_retry_delay(1, first_sqlstate(missing)), None);
+        // The words alone are not the cause: a table named after them is no deadlock.
+        let named = "psql:<stdin>:3: ERROR:  relation \"deadlock detected\" does not exist";
+        assert_eq!(deadlock_retry_delay(1, first_sqlstate(named)), None);
     }
 
     #[test]

@@ -7,14 +7,14 @@
 use std::sync::{Arc, OnceLock};
 
 use backstage_backup_core::backup::{backup, BackupRequest};
-use backstage_backup_core::drill::drill;
+use backstage_backup_core::drill::drill_selected;
 use backstage_backup_core::health::{health, HealthRequest};
 use backstage_backup_core::listing::list_backups;
 use backstage_backup_core::progress::{Bytes, Phase, Progress};
 use backstage_backup_core::prune::{prune, PruneRequest};
-use backstage_backup_core::read_hold::hold_backup;
-use backstage_backup_core::restore::{restore, RestoreOptions};
+use backstage_backup_core::restore::{restore_selected, RestoreOptions};
 use backstage_backup_core::signing::Trust;
+use backstage_backup_core::source::native_client::NativeClient;
 use backstage_backup_core::source::{DatabaseRequest, DumpSource};
 use backstage_backup_core::store::{self, Store, StoreLocation};
 use backstage_backup_core::verify::verify_selected;
@@ -160,53 +160,46 @@ impl OpTask {
             Op::Restore(selector, options) => {
                 let target = database(options)?;
                 let store = self.open().await?;
-                let (entry, hold) = hold_backup(
-                    store.as_ref(),
-                    selector,
-                    Some(&target.plugin_id),
-                    "restore",
-                    cancel,
-                )
-                .await?;
+                let flag = |name: &str, default: bool| {
+                    options
+                        .get(name)
+                        .and_then(Value::as_bool)
+                        .unwrap_or(default)
+                };
                 let opts = RestoreOptions {
-                    clean: options
-                        .get("clean")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                    safety_backup: options
-                        .get("safety_backup")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(true),
+                    clean: flag("clean", false),
+                    safety_backup: flag("safety_backup", true),
                     trust: self.trust.clone(),
                 };
-                let report = restore(
-                    store.as_ref(),
-                    &entry,
-                    &target.connection,
-                    &opts,
-                    progress,
-                    cancel,
+                to_value(
+                    restore_selected(
+                        store.as_ref(),
+                        &NativeClient,
+                        selector,
+                        Some(&target.plugin_id),
+                        &target.connection,
+                        &opts,
+                        progress,
+                        cancel,
+                    )
+                    .await?,
                 )
-                .await;
-                hold.release(store.as_ref()).await;
-                to_value(report?)
             }
             Op::Drill(selector, options) => {
                 let server = database(options)?;
                 let store = self.open().await?;
-                let (entry, hold) =
-                    hold_backup(store.as_ref(), selector, None, "drill", cancel).await?;
-                let report = drill(
-                    store.as_ref(),
-                    &entry,
-                    &server.connection,
-                    &self.trust,
-                    progress,
-                    cancel,
+                to_value(
+                    drill_selected(
+                        store.as_ref(),
+                        &NativeClient,
+                        selector,
+                        &server.connection,
+                        &self.trust,
+                        progress,
+                        cancel,
+                    )
+                    .await?,
                 )
-                .await;
-                hold.release(store.as_ref()).await;
-                to_value(report?)
             }
             Op::Prune(options) => {
                 let opts = PruneRequest::from_json(options.clone())?.options(self.trust.clone())?;

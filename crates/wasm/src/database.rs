@@ -12,7 +12,7 @@ use crate::{coded, from_js, to_js};
 
 /// A connection as the glue carries it.
 #[derive(Serialize, Deserialize)]
-struct ConnJs {
+pub(crate) struct ConnJs {
     host: String,
     port: u16,
     user: String,
@@ -26,7 +26,7 @@ struct ConnJs {
 }
 
 impl ConnJs {
-    fn from_core(conn: &ConnectionInfo) -> ConnJs {
+    pub(crate) fn from_core(conn: &ConnectionInfo) -> ConnJs {
         ConnJs {
             host: conn.host.clone(),
             port: conn.port,

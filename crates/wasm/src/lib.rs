@@ -6,32 +6,29 @@
 //! Values cross as plain JS objects with snake_case names (serde-wasm-bindgen); failures are
 //! JS `Error`s carrying the core's stable `code` (`E_INVALID`, `E_INTEGRITY`, …).
 
+mod client;
 mod database;
 mod host;
 mod js;
 mod listing;
 mod location;
-mod manifest;
 mod ops;
 mod session;
 mod store;
 mod stream;
-mod writer;
 
 use backstage_backup_core::Error;
-use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::prelude::*;
 
+pub use client::*;
 pub use database::*;
 pub use host::*;
 pub use listing::*;
 pub use location::*;
-pub use manifest::*;
 pub use ops::*;
 pub use session::*;
 pub use stream::*;
-pub use writer::*;
 
 /// A JS `Error` with the core error's stable code.
 pub(crate) fn coded(err: Error) -> JsValue {
@@ -49,11 +46,6 @@ pub(crate) fn to_js(value: &impl Serialize) -> Result<JsValue, JsValue> {
 
 pub(crate) fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
     serde_wasm_bindgen::from_value(value).map_err(|e| coded(Error::invalid(format!("{what}: {e}"))))
-}
-
-pub(crate) fn time(ms: f64) -> Result<DateTime<Utc>, JsValue> {
-    DateTime::from_timestamp_millis(ms as i64)
-        .ok_or_else(|| coded(Error::invalid("time out of range")))
 }
 
 /// The signing trust the JS glue carries: `{key?: PEM text, allow_unsigned?: bool}`; the key's
@@ -96,12 +88,6 @@ pub fn check_trust(trust: JsValue) -> Result<JsValue, JsValue> {
     )
 }
 
-/// What a restore sends psql before the dump (core's `restore_sql::prelude`).
-#[wasm_bindgen(js_name = restorePrelude)]
-pub fn restore_prelude(drop_schemas: Vec<String>, schema_mode: bool, lz4_toast: bool) -> String {
-    backstage_backup_core::restore_sql::prelude(&drop_schemas, schema_mode, lz4_toast)
-}
-
 /// Compression threads for `requested` (0: one per core) on a machine of `cores`: core's rule,
 /// the CLI's and the native engine's too; throws E_INVALID past the limit.
 #[wasm_bindgen(js_name = compressionThreads)]
@@ -115,18 +101,4 @@ pub fn compression_threads(requested: f64, cores: u32) -> Result<u32, JsValue> {
     backstage_backup_core::pipeline::compression_threads(requested as u64, cores as usize)
         .map(|n| n as u32)
         .map_err(coded)
-}
-
-/// Milliseconds to wait before loading again after load `loads` failed with `message` (a
-/// deadlock PostgreSQL broke by aborting the restore), or undefined: core's rule.
-#[wasm_bindgen(js_name = deadlockRetryDelayMs)]
-pub fn deadlock_retry_delay_ms(loads: u32, message: &str) -> Option<f64> {
-    backstage_backup_core::restore_sql::deadlock_retry_delay(loads, message)
-        .map(|d| d.as_millis() as f64)
-}
-
-/// The query answering whether the server can compress TOASTed values with LZ4.
-#[wasm_bindgen(js_name = lz4ToastProbe)]
-pub fn lz4_toast_probe() -> String {
-    backstage_backup_core::restore_sql::LZ4_TOAST_PROBE.to_string()
 }

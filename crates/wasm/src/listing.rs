@@ -84,16 +84,6 @@ pub(crate) fn entries_from(value: JsValue) -> Result<Vec<BackupEntry>, JsValue> 
     entries.iter().map(Entry::to_core).collect()
 }
 
-/// Throws why `entry` cannot be verified or restored (incomplete, damaged), as the native engine.
-#[wasm_bindgen(js_name = refuseUnusable)]
-pub fn refuse_unusable(entry: JsValue) -> Result<(), JsValue> {
-    let entry: Entry = from_js(entry, "entry")?;
-    match entry.to_core()?.refusal() {
-        Some(err) => Err(coded(err)),
-        None => Ok(()),
-    }
-}
-
 /// Throws why `entry` may not be used under the configured signing trust (`{key, allow_unsigned}`),
 /// as the native engine's `Trust::admit`.
 #[wasm_bindgen(js_name = admitSignature)]

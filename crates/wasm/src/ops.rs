@@ -17,11 +17,11 @@ use crate::listing::Entry;
 use crate::store::JsStore;
 use crate::{coded, from_js, to_js, trust_from};
 
-fn open(store: JsValue) -> Result<JsStore, JsValue> {
+pub(crate) fn open(store: JsValue) -> Result<JsStore, JsValue> {
     JsStore::new(store).map_err(coded)
 }
 
-fn options(value: JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
+pub(crate) fn options(value: JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
     if value.is_undefined() || value.is_null() {
         Ok(serde_json::Value::Object(Default::default()))
     } else {
@@ -30,8 +30,8 @@ fn options(value: JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
 }
 
 /// An AbortSignal as a cancellation token, linked while this lives.
-struct AbortLink {
-    token: CancellationToken,
+pub(crate) struct AbortLink {
+    pub(crate) token: CancellationToken,
     signal: Option<(web_signal::Signal, Closure<dyn FnMut()>)>,
 }
 
@@ -51,7 +51,7 @@ mod web_signal {
 }
 
 impl AbortLink {
-    fn new(signal: JsValue) -> AbortLink {
+    pub(crate) fn new(signal: JsValue) -> AbortLink {
         let token = CancellationToken::new();
         if signal.is_undefined() || signal.is_null() {
             return AbortLink {
@@ -178,8 +178,17 @@ pub async fn health(store: JsValue, request: JsValue, trust: JsValue) -> Result<
 
 /// Progress to the glue's reporter (`{phase(name), bytes({raw, stored, total})}`); a failing
 /// listener never breaks the operation.
-struct JsProgress {
+pub(crate) struct JsProgress {
     reporter: send_wrapper::SendWrapper<JsValue>,
+}
+
+impl JsProgress {
+    /// Over the glue's reporter: `{phase(name), bytes({raw, stored, total})}`.
+    pub(crate) fn new(reporter: JsValue) -> JsProgress {
+        JsProgress {
+            reporter: send_wrapper::SendWrapper::new(reporter),
+        }
+    }
 }
 
 impl Progress for JsProgress {
@@ -214,17 +223,4 @@ pub async fn verify(
         .await
         .map_err(coded)?;
     to_js(&report)
-}
-
-/// What a restore of `entry` must stream: the manifest's and the sidecar's digests, which must
-/// agree (`E_INTEGRITY` when they do not): `{compressed, raw, sidecar_sha256}`.
-#[wasm_bindgen(js_name = restoreExpectations)]
-pub async fn restore_expectations(store: JsValue, entry: JsValue) -> Result<JsValue, JsValue> {
-    let entry: Entry = from_js(entry, "entry")?;
-    let entry = entry.to_core()?;
-    let store = open(store)?;
-    let expected = backstage_backup_core::verify::expectations_of(&store, &entry)
-        .await
-        .map_err(coded)?;
-    to_js(&expected)
 }

@@ -2,7 +2,10 @@
 //! Backstage app-config), or an existing plain dump in a file or on stdin.
 
 pub mod app_config;
+pub mod client;
 pub mod conn;
+#[cfg(feature = "postgres")]
+pub mod native_client;
 pub mod pg_tools;
 mod resolve;
 #[cfg(feature = "postgres")]
@@ -128,11 +131,11 @@ const PIPE_BYTES: usize = 1 << 20;
 #[cfg(feature = "runtime")]
 /// Starts pg_dump (plain format, from `snapshot`) for the connection's database or schema.
 pub fn spawn_pg_dump(
-    tools: &PgTools,
+    pg_dump: &std::path::Path,
     conn: &ConnectionInfo,
     snapshot: Option<&str>,
 ) -> Result<DumpProcess> {
-    let mut command = libpq_command(&tools.pg_dump, conn);
+    let mut command = libpq_command(pg_dump, conn);
     command.args(["--format=plain", "--no-password"]);
     if let Some(snapshot) = snapshot {
         command.arg(format!("--snapshot={snapshot}"));
@@ -147,7 +150,7 @@ pub fn spawn_pg_dump(
         .stderr(Stdio::piped());
     let mut child = command
         .spawn()
-        .map_err(|e| Error::database(format!("cannot start {}: {e}", tools.pg_dump.display())))?;
+        .map_err(|e| Error::database(format!("cannot start {}: {e}", pg_dump.display())))?;
     // Our copy of the write end must go, or the reader never sees the end of the dump.
     drop(command);
     let stderr = collect_stderr(child.stderr.take().expect("piped stderr"), 8192);

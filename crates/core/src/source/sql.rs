@@ -23,6 +23,9 @@ pub trait SqlSession: Send + Sync {
     /// Runs one SQL statement; its rows, every field as text. A failure is `Database` with
     /// `doing` and the server's message; the session stays usable.
     async fn query(&self, sql: &str, doing: &str) -> Result<Rows>;
+    /// Ends the session; its lock and open transaction go with it. Natively dropping the
+    /// client does the same.
+    async fn close(&self) {}
 }
 
 /// `'text'`, quotes doubled: for values the server must see as a literal.
@@ -39,7 +42,8 @@ pub fn qualified(schema: Option<&str>, table: &str) -> String {
     }
 }
 
-async fn value(session: &dyn SqlSession, sql: &str, doing: &str) -> Result<Option<String>> {
+/// The first field of the first row.
+pub async fn value(session: &dyn SqlSession, sql: &str, doing: &str) -> Result<Option<String>> {
     Ok(session
         .query(sql, doing)
         .await?

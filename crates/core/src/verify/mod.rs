@@ -14,5 +14,6 @@ pub use stream::{
 mod operation;
 #[cfg(feature = "ops")]
 pub use operation::{
-    check_object, expectations_of, read_verified, verify_backup, verify_selected, VerifyReport,
+    check_object, expectations_of, read_verified, read_verified_to, verify_backup, verify_selected,
+    DumpSink, VerifyReport,
 };

@@ -114,6 +114,138 @@ pub async fn read_verified<W: Write + Send + 'static>(
     }
 }
 
+/// Where a restore's checked dump goes (psql's stdin).
+#[async_trait::async_trait]
+pub trait DumpSink: Send {
+    /// Fails once the reader stopped reading.
+    async fn write(&mut self, data: Bytes) -> std::io::Result<()>;
+}
+
+/// `read_verified`, handing the dump to an async `sink` as it is checked. A sink that stops
+/// reading does not stop the check: the rest of the stream is still read, so a damaged backup
+/// is reported as damaged and not as the failure the damage caused; otherwise the sink's
+/// failure comes back as `Output`.
+pub async fn read_verified_to(
+    store: &dyn Store,
+    key: &str,
+    sink: &mut dyn DumpSink,
+    progress: &(dyn Progress + 'static),
+    cancel: &CancellationToken,
+) -> Result<Result<StreamCheck, VerifyFailure>> {
+    let mut stopped: Option<std::io::Error> = None;
+    #[cfg(feature = "runtime")]
+    let verdict = {
+        // The verifier runs on a blocking thread and sends the dump here in chunks; the queue
+        // is short, so a slow psql slows the reading (memory stays bounded).
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+        let outbox = Outbox {
+            tx,
+            buf: Vec::new(),
+        };
+        let verifying = read_verified(store, key, outbox, progress, cancel);
+        tokio::pin!(verifying);
+        let verdict = loop {
+            tokio::select! {
+                biased;
+                Some(chunk) = rx.recv() => hand(sink, &mut stopped, chunk).await,
+                verdict = &mut verifying => break verdict,
+            }
+        };
+        // Chunks sent before the verifier ended, then what it had not sent yet.
+        while let Ok(chunk) = rx.try_recv() {
+            hand(sink, &mut stopped, chunk).await;
+        }
+        match verdict? {
+            Ok((check, outbox)) => {
+                hand(sink, &mut stopped, Bytes::from(outbox.buf)).await;
+                Ok(check)
+            }
+            Err(failure) => Err(failure),
+        }
+    };
+    #[cfg(not(feature = "runtime"))]
+    let verdict = {
+        // One thread: the verifier runs between reads, its output handed on after each chunk.
+        use tokio::io::AsyncReadExt;
+        let (mut reader, total) = store.get(key).await?;
+        let mut verifier = StreamVerifier::with_output(Vec::new());
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            if cancel.is_cancelled() {
+                return Err(Error::cancelled());
+            }
+            let n = reader
+                .read(&mut buf)
+                .await
+                .map_err(|e| Error::store(format!("reading the backup from the store: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            if let Err(failure) = verifier.push(&buf[..n]) {
+                return Ok(Err(failure));
+            }
+            hand(
+                sink,
+                &mut stopped,
+                Bytes::from(std::mem::take(verifier.output_mut())),
+            )
+            .await;
+            progress.bytes(progress::Bytes {
+                raw: verifier.raw_bytes(),
+                stored: verifier.compressed_bytes(),
+                total: Some(total),
+            });
+        }
+        match verifier.finish() {
+            Ok((check, rest)) => {
+                hand(sink, &mut stopped, Bytes::from(rest)).await;
+                Ok(check)
+            }
+            Err(failure) => Err(failure),
+        }
+    };
+    Ok(match (verdict, stopped) {
+        (Err(failure), _) => Err(failure),
+        (Ok(_), Some(err)) => Err(VerifyFailure::Output(err)),
+        (Ok(check), None) => Ok(check),
+    })
+}
+
+/// Hands `data` on until the sink first fails; after that it is dropped.
+async fn hand(sink: &mut dyn DumpSink, stopped: &mut Option<std::io::Error>, data: Bytes) {
+    if stopped.is_none() && !data.is_empty() {
+        if let Err(err) = sink.write(data).await {
+            *stopped = Some(err);
+        }
+    }
+}
+
+/// The verifier's output natively: sent on in chunks of about a MiB from its blocking thread.
+#[cfg(feature = "runtime")]
+struct Outbox {
+    tx: tokio::sync::mpsc::Sender<Bytes>,
+    buf: Vec<u8>,
+}
+
+#[cfg(feature = "runtime")]
+impl Write for Outbox {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= READ_CHUNK {
+            let chunk = Bytes::from(std::mem::take(&mut self.buf));
+            // The receiver is gone only when the restore was dropped (cancelled).
+            self.tx
+                .blocking_send(chunk)
+                .map_err(|_| std::io::Error::other("the restore stopped"))?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Reads one object end to end and lists its problems against `expected`.
 pub async fn check_object(
     store: &dyn Store,

@@ -115,6 +115,11 @@ impl<W: Write> StreamVerifier<W> {
         }
     }
 
+    /// Where the checked dump went so far (a buffer the caller empties between pushes).
+    pub fn output_mut(&mut self) -> &mut W {
+        &mut self.decoder.get_mut().out
+    }
+
     pub fn compressed_bytes(&self) -> u64 {
         self.compressed.bytes()
     }
