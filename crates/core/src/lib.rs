@@ -75,7 +75,7 @@ pub mod store;
 #[cfg(feature = "ops")]
 pub mod store_lock;
 
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Cause, Error, ErrorKind, Result};
 
 #[cfg(feature = "ops")]
 pub use tokio_util::sync::CancellationToken;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::{app_config, ConnectionInfo, DatabaseSource};
-use crate::error::{Error, Result};
+use crate::error::{Cause, Error, ErrorKind, Result};
 
 pub fn resolve_database(
     database_url: Option<&str>,
@@ -35,7 +35,10 @@ pub fn resolve_database(
     if let Some(conn) = ConnectionInfo::from_pg_env(env)? {
         return Ok(DatabaseSource::from_connection(conn));
     }
-    Err(Error::invalid(
+    // Typed, so a front end can name its own flags for the missing database.
+    Err(Error::with_cause(
+        ErrorKind::InvalidInput,
+        Cause::NoDatabaseGiven,
         "no database given: pass a database URL or app-config files, \
          or set DATABASE_URL or the PG* variables (PGHOST, PGUSER, PGDATABASE, …)",
     ))
@@ -120,5 +123,18 @@ mod tests {
         let err = database_from_config_json("{\"password\": \"s3cret\"", "catalog").unwrap_err();
         assert!(err.message().contains("not JSON"), "{}", err.message());
         assert!(!err.message().contains("s3cret"));
+    }
+
+    #[test]
+    fn no_database_anywhere_is_typed_not_worded() {
+        let err = resolve_database(None, &[], "catalog", &|_| None).unwrap_err();
+        assert_eq!(err.cause(), Some(crate::error::Cause::NoDatabaseGiven));
+        assert_eq!(err.kind(), crate::error::ErrorKind::InvalidInput);
+        // Empty variables count as unset, so they name no database either.
+        let err = resolve_database(None, &[], "catalog", &|_| Some(String::new())).unwrap_err();
+        assert_eq!(err.cause(), Some(crate::error::Cause::NoDatabaseGiven));
+        // A database that is named but wrong is another failure.
+        let err = resolve_database(Some("mysql://x"), &[], "catalog", &|_| None).unwrap_err();
+        assert_eq!(err.cause(), None, "{err}");
     }
 }

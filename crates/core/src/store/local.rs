@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use tokio::io::AsyncWriteExt;
 
 use super::{ObjectMeta, ObjectReader, PendingUpload, Store, Upload};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Cause, Error, ErrorKind, Result};
 
 const TEMP_MARK: &str = ".tmp-";
 
@@ -88,14 +88,25 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 /// Maps an I/O failure to a message that names the path and what to do about it.
 fn io_error(path: &Path, doing: &str, err: io::Error) -> Error {
     let where_ = path.display();
-    match err.kind() {
+    let error = match err.kind() {
         io::ErrorKind::NotFound => Error::not_found(format!("{where_} does not exist")),
         io::ErrorKind::PermissionDenied => Error::store(format!(
             "{doing} {where_}: permission denied; make the folder writable by this user or choose another --store"
         )),
-        io::ErrorKind::StorageFull => Error::store(format!(
-            "{doing} {where_}: the disk is full; free some space or choose another --store (nothing partial was kept)"
-        )),
+        io::ErrorKind::StorageFull => Error::with_cause(
+            ErrorKind::Store,
+            Cause::NoSpace,
+            format!(
+                "{doing} {where_}: the disk is full; free some space or choose another --store (nothing partial was kept)"
+            ),
+        ),
+        io::ErrorKind::QuotaExceeded => Error::with_cause(
+            ErrorKind::Store,
+            Cause::NoSpace,
+            format!(
+                "{doing} {where_}: the disk quota is used up; free some space or choose another --store (nothing partial was kept)"
+            ),
+        ),
         io::ErrorKind::FileTooLarge => Error::store(format!(
             "{doing} {where_}: the file size limit was reached (ulimit -f or the file system's limit); nothing partial was kept"
         )),
@@ -103,7 +114,8 @@ fn io_error(path: &Path, doing: &str, err: io::Error) -> Error {
             "{doing} {where_}: the file system is read-only; choose a writable --store"
         )),
         _ => Error::store(format!("{doing} {where_}: {err}")),
-    }
+    };
+    error.with_source(err)
 }
 
 /// Moves a finished temp file to its final name. `exclusive` refuses to replace an existing
@@ -347,5 +359,30 @@ impl Drop for LocalUpload {
         if self.file.take().is_some() {
             let _ = fs::remove_file(&self.temp);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_a_store_error_with_cause_no_space() {
+        let path = Path::new("/backups/x");
+        let enospc = io::Error::from_raw_os_error(28);
+        for full in [enospc, io::Error::from(io::ErrorKind::QuotaExceeded)] {
+            let err = io_error(path, "writing", full);
+            assert_eq!(err.kind(), ErrorKind::Store, "{err}");
+            assert_eq!(err.cause(), Some(Cause::NoSpace), "{err}");
+            assert!(err.message().contains("free some space"), "{err}");
+            assert_eq!(err.context("backup").cause(), Some(Cause::NoSpace));
+        }
+        let err = io_error(
+            path,
+            "writing",
+            io::Error::from(io::ErrorKind::PermissionDenied),
+        );
+        assert_eq!(err.cause(), None);
+        assert!(std::error::Error::source(&err).is_some());
     }
 }

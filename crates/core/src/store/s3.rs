@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
@@ -21,7 +22,7 @@ use sha2::{Digest as _, Sha256};
 use tokio::task::JoinSet;
 
 use super::{ObjectMeta, ObjectReader, PendingUpload, Store, Upload};
-use crate::error::{Error, Result};
+use crate::error::{Cause, Error, Result};
 use crate::location::{S3Location, ServerSideEncryption};
 
 /// First parts are 6 MiB (S3's minimum is 5); the size doubles every 1,000 parts
@@ -163,7 +164,7 @@ impl S3Store {
     fn error<E, R>(&self, doing: &str, key: &str, err: SdkError<E, R>) -> Error
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + Send + Sync + 'static,
     {
         s3_error(&self.location, doing, key, err)
     }
@@ -172,13 +173,13 @@ impl S3Store {
 fn s3_error<E, R>(location: &S3Location, doing: &str, key: &str, err: SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let bucket = &location.bucket;
     let code = err.code().map(str::to_string);
     let detail = DisplayErrorContext(&err).to_string();
     let what = format!("{doing} s3://{bucket}/{key}");
-    match code.as_deref() {
+    let error = match code.as_deref() {
         Some("NoSuchKey") | Some("NotFound") => Error::not_found(format!("{what}: no such object")),
         Some("NoSuchBucket") => Error::store(format!(
             "{what}: bucket '{bucket}' does not exist; create it or fix the store URL"
@@ -189,6 +190,16 @@ where
                 code.unwrap_or_default()
             ))
         }
+        // Before the dispatch arm: the SDK reports a failed credential chain as a failure to
+        // send (it resolves credentials just before sending), which is not "cannot reach".
+        _ if lacks_credentials(&err) => Error::with_cause(
+            crate::error::ErrorKind::Store,
+            Cause::NoCredentials,
+            format!(
+                "{what}: no usable AWS credentials ({detail}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
+                 AWS_PROFILE, or run with an IAM role"
+            ),
+        ),
         _ => match &err {
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
                 let endpoint = location.endpoint.as_deref().unwrap_or("AWS S3");
@@ -196,13 +207,24 @@ where
                     "{what}: cannot reach {endpoint} ({detail}); check the endpoint, the network and that the server is up"
                 ))
             }
-            SdkError::ConstructionFailure(_) if detail.contains("credentials") => Error::store(format!(
-                "{what}: no usable AWS credentials ({detail}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
-                 AWS_PROFILE, or run with an IAM role"
-            )),
             _ => Error::store(format!("{what}: {detail}")),
         },
+    };
+    error.with_source(err)
+}
+
+/// Whether the SDK gave up for want of credentials. The AWS credential chain fails with a
+/// typed `CredentialsError` (not loaded, provider failed, timed out, misconfigured), which the
+/// SDK keeps in the error's source chain; so the chain is walked rather than the text read.
+fn lacks_credentials(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if e.is::<CredentialsError>() {
+            return true;
+        }
+        next = e.source();
     }
+    false
 }
 
 fn sha256_base64(data: &[u8]) -> String {
@@ -555,5 +577,60 @@ mod tests {
         assert!(part_size(10_000) <= 5 << 30);
         assert_eq!(part_size(1), 6 << 20);
         assert_eq!(part_size(1001), 12 << 20);
+    }
+
+    /// A store whose credential chain yields `credentials`, at an address nothing answers on.
+    fn store_with(
+        credentials: impl aws_credential_types::provider::ProvideCredentials + 'static,
+    ) -> S3Store {
+        // Port 9 (discard): refused at once on a machine that serves nothing there.
+        let endpoint = "http://127.0.0.1:9";
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(endpoint)
+            .force_path_style(true)
+            .retry_config(RetryConfig::disabled())
+            .credentials_provider(credentials)
+            .build();
+        S3Store {
+            client: Client::from_conf(config),
+            location: S3Location {
+                bucket: "b".into(),
+                prefix: String::new(),
+                region: None,
+                endpoint: Some(endpoint.into()),
+                path_style: true,
+                sse: None,
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_credential_chain_is_no_credentials_not_unreachable() {
+        let store = store_with(aws_credential_types::credential_fn::provide_credentials_fn(
+            || async { Err(CredentialsError::not_loaded("none in this test")) },
+        ));
+        let err = store.list().await.unwrap_err();
+        assert_eq!(err.cause(), Some(Cause::NoCredentials), "{err}");
+        assert_eq!(err.kind(), crate::error::ErrorKind::Store);
+        assert!(err.message().contains("no usable AWS credentials"), "{err}");
+        let err = err.context("listing backups");
+        assert_eq!(err.cause(), Some(Cause::NoCredentials), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_with_credentials_is_not_a_credentials_failure() {
+        let store = store_with(aws_sdk_s3::config::Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "test",
+        ));
+        let err = store.list().await.unwrap_err();
+        assert_eq!(err.cause(), None, "{err}");
+        assert!(err.message().contains("cannot reach"), "{err}");
+        assert!(std::error::Error::source(&err).is_some());
     }
 }

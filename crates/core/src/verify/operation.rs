@@ -257,7 +257,9 @@ pub async fn check_object(
     match read_verified(store, key, std::io::sink(), progress, cancel).await? {
         Ok((check, _)) => Ok((problems(&check, expected), Some(check))),
         Err(VerifyFailure::Corrupt(err)) => Ok((vec![err.to_string()], None)),
-        Err(VerifyFailure::Output(err)) => Err(Error::internal(format!("verify output: {err}"))),
+        Err(VerifyFailure::Output(err)) => {
+            Err(Error::io(ErrorKind::Internal, "verify output", err))
+        }
     }
 }
 
