@@ -12,7 +12,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::backup_writer::BackupOptions;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Cause, Error, ErrorKind, Result};
 use crate::host::host;
 use crate::listing::BackupEntry;
 use crate::manifest::{Trigger, TriggerKind};
@@ -352,15 +352,13 @@ async fn restore_on(
         };
         match load.run().await {
             Ok(bytes) => break bytes,
-            Err(failure) => {
-                match restore_sql::deadlock_retry_delay(loads, failure.sqlstate.as_deref()) {
-                    Some(delay) => {
-                        loads += 1;
-                        host().sleep(delay).await;
-                    }
-                    None => return Err(failure.error),
+            Err(err) => match restore_sql::deadlock_retry_delay(loads, err.cause()) {
+                Some(delay) => {
+                    loads += 1;
+                    host().sleep(delay).await;
                 }
-            }
+                None => return Err(err),
+            },
         }
     };
     // Committed by now: a catalog whose entities cannot be counted (a changed schema) is
@@ -392,21 +390,6 @@ async fn restore_on(
     })
 }
 
-/// A failed load, with the SQLSTATE of psql's first error when it printed one.
-struct LoadFailure {
-    error: Error,
-    sqlstate: Option<String>,
-}
-
-impl From<Error> for LoadFailure {
-    fn from(error: Error) -> Self {
-        LoadFailure {
-            error,
-            sqlstate: None,
-        }
-    }
-}
-
 /// One load: the dump streamed into psql in one transaction.
 struct Load<'a> {
     store: &'a dyn Store,
@@ -422,7 +405,7 @@ struct Load<'a> {
 
 impl Load<'_> {
     /// Returns the stored bytes read.
-    async fn run(self) -> std::result::Result<u64, LoadFailure> {
+    async fn run(self) -> Result<u64> {
         // psql says this line once it has run every statement before it: until then a cancel
         // can still roll the restore back, after it only COMMIT is left.
         let ready_line = format!("backstage-backup-ready-{}", host().random_token());
@@ -439,7 +422,7 @@ impl Load<'_> {
             Ok(bytes) if exit.success => Ok(bytes),
             // A damaged backup or a cancel is the cause even when psql also choked on the cut.
             Err(err) if matches!(err.kind(), ErrorKind::Integrity | ErrorKind::Cancelled) => {
-                Err(err.into())
+                Err(err)
             }
             _ if !exit.success => {
                 let said: Vec<&str> = exit
@@ -448,17 +431,22 @@ impl Load<'_> {
                     .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("LOCATION:"))
                     .take(5)
                     .collect();
-                Err(LoadFailure {
-                    sqlstate: restore_sql::first_sqlstate(&exit.stderr).map(str::to_string),
-                    error: Error::database(format!(
-                        "psql failed loading {id} ({}); the transaction was rolled back and the target left unchanged: {}",
-                        exit.status,
-                        if said.is_empty() { "it printed nothing".to_string() } else { said.join(" | ") }
-                    )),
+                let message = format!(
+                    "psql failed loading {id} ({}); the transaction was rolled back and the target left unchanged: {}",
+                    exit.status,
+                    if said.is_empty() { "it printed nothing".to_string() } else { said.join(" | ") }
+                );
+                // PostgreSQL's code for the error, not its words: a table named "deadlock
+                // detected" is no deadlock.
+                Err(match restore_sql::first_sqlstate(&exit.stderr) {
+                    Some(restore_sql::DEADLOCK_DETECTED) => {
+                        Error::with_cause(ErrorKind::Database, Cause::Deadlock, message)
+                    }
+                    _ => Error::database(message),
                 })
             }
-            Ok(_) => Err(Error::internal("psql succeeded without loading").into()),
-            Err(err) => Err(err.into()),
+            Ok(_) => Err(Error::internal("psql succeeded without loading")),
+            Err(err) => Err(err),
         }
     }
 

@@ -56,11 +56,14 @@ pub fn first_sqlstate(psql_stderr: &str) -> Option<&str> {
 /// PostgreSQL's SQLSTATE for a transaction aborted to break a deadlock.
 pub const DEADLOCK_DETECTED: &str = "40P01";
 
-/// After load number `loads` (from 1) failed with `sqlstate`: how long to wait before loading
+/// After load number `loads` (from 1) failed with `cause`: how long to wait before loading
 /// again, when PostgreSQL aborted it to break a deadlock (the transaction rolled back, so the
 /// target is unchanged) and attempts remain; `None` otherwise.
-pub fn deadlock_retry_delay(loads: u32, sqlstate: Option<&str>) -> Option<std::time::Duration> {
-    (loads < DEADLOCK_ATTEMPTS && sqlstate == Some(DEADLOCK_DETECTED))
+pub fn deadlock_retry_delay(
+    loads: u32,
+    cause: Option<crate::error::Cause>,
+) -> Option<std::time::Duration> {
+    (loads < DEADLOCK_ATTEMPTS && cause == Some(crate::error::Cause::Deadlock))
         .then(|| std::time::Duration::from_millis(500 * u64::from(loads)))
 }
 
@@ -70,18 +73,21 @@ mod tests {
 
     #[test]
     fn a_deadlock_is_loaded_again_three_times_with_a_growing_pause() {
+        use crate::error::Cause;
         let said = "psql:<stdin>:9: ERROR:  40P01: deadlock detected\nDETAIL:  Process 1 waits";
-        let code = first_sqlstate(said);
-        assert_eq!(code, Some(DEADLOCK_DETECTED));
-        let delays: Vec<_> = (1..=5).map(|n| deadlock_retry_delay(n, code)).collect();
+        assert_eq!(first_sqlstate(said), Some(DEADLOCK_DETECTED));
+        let delays: Vec<_> = (1..=5)
+            .map(|n| deadlock_retry_delay(n, Some(Cause::Deadlock)))
+            .collect();
         let ms = |n| Some(std::time::Duration::from_millis(n));
         assert_eq!(delays, [ms(500), ms(1000), ms(1500), None, None]);
+        assert_eq!(deadlock_retry_delay(1, None), None);
+        assert_eq!(deadlock_retry_delay(1, Some(Cause::NoSpace)), None);
         let missing = "psql:<stdin>:3: ERROR:  42P01: relation \"x\" does not exist";
         assert_eq!(first_sqlstate(missing), Some("42P01"));
-        assert_eq!(deadlock_retry_delay(1, first_sqlstate(missing)), None);
-        // The words alone are not the cause: a table named after them is no deadlock.
+        // The words alone are not the code: a table named after them is no deadlock.
         let named = "psql:<stdin>:3: ERROR:  relation \"deadlock detected\" does not exist";
-        assert_eq!(deadlock_retry_delay(1, first_sqlstate(named)), None);
+        assert_eq!(first_sqlstate(named), None);
     }
 
     #[test]
