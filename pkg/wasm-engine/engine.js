@@ -1,7 +1,8 @@
 'use strict';
 // The WebAssembly engine: the same operations as the native addon, with crates/wasm doing the
-// pure work and this glue the I/O. Results use the native engine's snake_case shapes (index.js
-// renames them); failures are BackupErrors with the same codes.
+// pure work and this glue the I/O. Inside the glue, values keep core's snake_case names; each
+// operation's result leaves through `run`, which gives it core's JS shape (camelCase, as the
+// native engine returns it: crates/wasm's jsShape). Failures are BackupErrors with the same codes.
 const { BackupError, aborted } = require('../errors');
 const core = require('./core');
 const pg = require('./postgres');
@@ -21,7 +22,7 @@ function reporter(onProgress) {
       // A failing listener must not break the operation.
     }
   };
-  return { phase: phase => send({ phase }), bytes: bytes => send(bytes) };
+  return { phase: phase => send({ phase }), bytes: bytes => send(core.jsShape(bytes)) };
 }
 
 /** Runs `read(entry)` with the backup held against prune (core's read_hold.rs). */
@@ -35,13 +36,18 @@ async function whileHeld(store, selector, pluginId, purpose, signal, read) {
 }
 
 /** Runs an operation; after an abort, whatever failed is reported as E_ABORTED. */
-async function run(signal, op) {
+async function attempt(signal, op) {
   try {
     return await op();
   } catch (err) {
     if (signal?.aborted) throw aborted();
     throw core.coded(err);
   }
+}
+
+/** Runs an operation and gives its result core's JS shape: where this engine's results are renamed. */
+async function run(signal, op) {
+  return core.jsShape(await attempt(signal, op));
 }
 
 class WasmEngine {
@@ -74,9 +80,10 @@ class WasmEngine {
 
   restore(selector, opts, onProgress, signal) {
     return run(signal, async () => {
+      const { clean, safety_backup: safetyBackup } = core.checkRestore(opts);
       const { conn, pluginId } = pg.resolveDatabase(opts);
       const store = openStore(this.storeUrl, this.s3Credentials);
-      const options = { clean: Boolean(opts.clean), safetyBackup: opts.safety_backup ?? true, trust: this.trust };
+      const options = { clean, safetyBackup, trust: this.trust };
       return whileHeld(store, selector, pluginId, 'restore', signal, entry =>
         restore(store, entry, conn, options, SAFETY_LEVEL, reporter(onProgress), signal),
       );
@@ -85,6 +92,7 @@ class WasmEngine {
 
   drill(selector, opts, signal) {
     return run(signal, async () => {
+      core.checkDrill(opts);
       const { conn } = pg.resolveDatabase(opts);
       const store = openStore(this.storeUrl, this.s3Credentials);
       return whileHeld(store, selector, undefined, 'drill', signal, entry =>
@@ -93,9 +101,15 @@ class WasmEngine {
     });
   }
 
-  /** `{id, file_name, bytes, summary, chunks}`: the data object, streamed from the store. */
-  openRead(selector) {
-    return run(undefined, async () => {
+  /** `{id, fileName, bytes, summary, chunks}`: the data object, streamed from the store. */
+  async openRead(selector) {
+    const { chunks, ...opened } = await this.#openRead(selector);
+    // The chunks are a generator, not data: only the rest takes the JS shape.
+    return { ...core.jsShape(opened), chunks };
+  }
+
+  #openRead(selector) {
+    return attempt(undefined, async () => {
       const store = openStore(this.storeUrl, this.s3Credentials);
       const held = await core.holdBackup(store, String(selector), undefined, 'download', undefined);
       const entry = held.entry;

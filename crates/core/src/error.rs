@@ -44,21 +44,22 @@ impl ErrorKind {
         }
     }
 
+    /// Every kind (the JS engine's `ErrorCode` type lists their codes).
+    pub const ALL: [ErrorKind; 9] = [
+        ErrorKind::InvalidInput,
+        ErrorKind::NotFound,
+        ErrorKind::AlreadyExists,
+        ErrorKind::Integrity,
+        ErrorKind::Locked,
+        ErrorKind::Database,
+        ErrorKind::Store,
+        ErrorKind::Cancelled,
+        ErrorKind::Internal,
+    ];
+
     /// The kind a stable code names (errors that crossed into JS and back).
     pub fn from_code(code: &str) -> Option<ErrorKind> {
-        [
-            ErrorKind::InvalidInput,
-            ErrorKind::NotFound,
-            ErrorKind::AlreadyExists,
-            ErrorKind::Integrity,
-            ErrorKind::Locked,
-            ErrorKind::Database,
-            ErrorKind::Store,
-            ErrorKind::Cancelled,
-            ErrorKind::Internal,
-        ]
-        .into_iter()
-        .find(|kind| kind.code() == code)
+        Self::ALL.into_iter().find(|kind| kind.code() == code)
     }
 }
 

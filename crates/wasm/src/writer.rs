@@ -6,7 +6,8 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use backstage_backup_core::backup_writer::{BackupOptions, BackupRequest, BackupWriter};
+use backstage_backup_core::backup_writer::{BackupOptions, BackupWriter};
+use backstage_backup_core::engine_options::BackupCallOptions;
 use backstage_backup_core::manifest::DatabaseInfo;
 use backstage_backup_core::pipeline::StreamDigests;
 use backstage_backup_core::Error;
@@ -20,22 +21,14 @@ use crate::{coded, from_js, to_js, trust_from};
 
 fn options(request: JsValue, default_level: u32, trust: JsValue) -> Result<BackupOptions, JsValue> {
     let trust = trust_from(trust)?;
-    // Through JSON, as the native engine gets it: functions (onProgress) and undefined drop out.
-    let request: serde_json::Value = match js_sys::JSON::stringify(&request)
-        .ok()
-        .and_then(|text| text.as_string())
-    {
-        Some(text) => serde_json::from_str(&text)
-            .map_err(|e| coded(Error::invalid(format!("backup options: {e}"))))?,
-        None => serde_json::Value::Object(Default::default()),
-    };
-    BackupRequest::from_json(&request)
-        .and_then(|r| r.options(default_level, trust.key.clone()))
+    let request = crate::options::options_json(&request, "backup options")?;
+    BackupCallOptions::from_json(&request)
+        .and_then(|call| call.backup.options(default_level, trust.key.clone()))
         .map_err(coded)
 }
 
-/// Checks a backup's options before anything is dumped (core's `BackupRequest`):
-/// `{level, threads, plugin_id}` (threads 0: one per core).
+/// Checks a backup's options before anything is dumped (core's `BackupCallOptions`: an unknown
+/// option is E_INVALID): `{level, threads, plugin_id}` (threads 0: one per core).
 #[wasm_bindgen(js_name = checkBackup)]
 pub fn check_backup(
     request: JsValue,
