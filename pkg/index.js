@@ -10,7 +10,6 @@
 const path = require('node:path');
 
 const { BackupError } = require('./errors');
-const { camel, snake } = require('./names');
 
 const KINDS = ['native', 'wasm'];
 
@@ -90,9 +89,11 @@ function engineChoice(requested = process.env.BACKSTAGE_BACKUP_ENGINE || undefin
   return { kind, reason: `the native engine did not load: ${load('native').error}` };
 }
 
+// Both engines return core's JS shape (crates/core/src/js_shape.rs), as types.generated.d.ts
+// declares it: nothing is renamed here.
 function settle(text) {
   const result = JSON.parse(text);
-  if (result.ok) return camel(result.value);
+  if (result.ok) return result.value;
   throw new BackupError(result.error.code, result.error.message);
 }
 
@@ -112,17 +113,24 @@ function progress(onProgress, parse) {
   if (typeof onProgress !== 'function') return undefined;
   return event => {
     try {
-      onProgress(camel(parse ? JSON.parse(event) : event));
+      onProgress(parse ? JSON.parse(event) : event);
     } catch {
       // A failing listener must not break the backup.
     }
   };
 }
 
-/** The native addon behind the common calling convention: snake_case options in, camelCase out. */
+/** The native addon behind the common calling convention: options and results as JSON text. */
 class NativeBackend {
   constructor(binding, store, level, s3Credentials, signing) {
-    const credentials = s3Credentials && JSON.stringify(snake(s3Credentials));
+    // core's S3Credentials, as the addon parses them.
+    const credentials =
+      s3Credentials &&
+      JSON.stringify({
+        access_key_id: s3Credentials.accessKeyId,
+        secret_access_key: s3Credentials.secretAccessKey,
+        session_token: s3Credentials.sessionToken,
+      });
     try {
       this.engine = new binding.NativeEngine(store, level, credentials, signing && JSON.stringify(signing));
     } catch (err) {
@@ -173,11 +181,10 @@ class WasmBackend {
   run(method, args, onProgress, signal) {
     const withProgress = method === 'backup' || method === 'verify' || method === 'restore';
     const rest = withProgress ? [progress(onProgress, false), signal] : method === 'drill' ? [signal] : [];
-    return call(signal, async () => camel(await this.engine[method](...args, ...rest)));
+    return call(signal, () => this.engine[method](...args, ...rest));
   }
-  async openRead(selector) {
-    const { chunks, ...opened } = await call(undefined, () => this.engine.openRead(selector));
-    return { ...camel(opened), chunks };
+  openRead(selector) {
+    return call(undefined, () => this.engine.openRead(selector));
   }
 }
 
@@ -266,7 +273,7 @@ class Engine {
   }
 
   backup({ onProgress, signal, ...opts } = {}) {
-    return this.backend.run('backup', [snake(opts)], onProgress, signal);
+    return this.backend.run('backup', [opts], onProgress, signal);
   }
 
   list() {
@@ -278,19 +285,19 @@ class Engine {
   }
 
   restore(selector, { onProgress, signal, ...opts } = {}) {
-    return this.backend.run('restore', [selector, snake(opts)], onProgress, signal);
+    return this.backend.run('restore', [selector, opts], onProgress, signal);
   }
 
   drill(selector = 'latest', { signal, ...opts } = {}) {
-    return this.backend.run('drill', [selector, snake(opts)], undefined, signal);
+    return this.backend.run('drill', [selector, opts], undefined, signal);
   }
 
   prune(opts = {}) {
-    return this.backend.run('prune', [snake(opts)]);
+    return this.backend.run('prune', [opts]);
   }
 
   health(opts = {}) {
-    return this.backend.run('health', [snake(opts)]);
+    return this.backend.run('health', [opts]);
   }
 
   /** Opens a backup's stored `.sql.gz`; `chunks` yields it a Buffer at a time (back-pressure). */

@@ -71,7 +71,7 @@ pack "$platform"
 # look for an unpublished package).
 engine="$stage/engine"
 mkdir -p "$engine"
-cp -r pkg/package.json pkg/index.js pkg/index.d.ts pkg/errors.js pkg/names.js pkg/wasm-engine pkg/wasm "$engine/"
+cp -r pkg/package.json pkg/index.js pkg/index.d.ts pkg/types.generated.d.ts pkg/errors.js pkg/wasm-engine pkg/wasm "$engine/"
 node -e "
   const fs = require('fs'); const file = '$engine/package.json';
   const p = JSON.parse(fs.readFileSync(file, 'utf8'));

@@ -312,6 +312,17 @@ module.exports = function conformance(kind) {
     await expectCode(e.backup({ databaseUrl: dbUrl(catalog), trigger: 'whenever' }), 'E_INVALID');
     await expectCode(e.backup({ databaseUrl: 'mysql://u:hunter2@h/db' }), 'E_INVALID');
     assert.throws(() => engine(store, { compressionLevel: 12 }), err => err.code === 'E_INVALID');
+    // A misspelt or snake_case option is refused by name, never ignored for its default.
+    const unknown = [
+      ['databseUrl', () => e.backup({ databseUrl: dbUrl(catalog) })],
+      ['safety_backup', () => e.restore('latest', { databaseUrl: dbUrl(catalog), safety_backup: false })],
+      ['clean', () => e.drill('latest', { databaseUrl: dbUrl(catalog), clean: true })],
+      ['keep_last', () => e.prune({ keep_last: 1 })],
+    ];
+    for (const [key, start] of unknown) {
+      const err = await expectCode(start(), 'E_INVALID');
+      assert.ok(err.message.includes(key), `${key}: ${err.message}`);
+    }
     // The database cannot be reached: pg_dump/psql/database class. The password stays out.
     await assert.rejects(e.backup({ databaseUrl: 'postgresql://postgres:hunter2@127.0.0.1:1/x' }), err => {
       assert.equal(err.code, 'E_PG_DUMP', err.message);

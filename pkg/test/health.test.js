@@ -39,7 +39,7 @@ for (const kind of ['native', 'wasm']) {
     assert.equal(sizeCheck(await engine.health({ maxAge: '1h', sizeDrop: 0.001, sizeGrowth: 1.0001 })).status, 'OK');
     await expectCode(engine.health({ sizeDrop: -1 }), 'E_INVALID');
     const err = await expectCode(engine.health({ sizeDropp: 0.1 }), 'E_INVALID');
-    assert.match(err.message, /size_dropp/);
+    assert.match(err.message, /sizeDropp/);
   });
 }
 

@@ -1,19 +1,11 @@
 'use strict';
-// Which database, and how its client tools reach it: core's resolver (database URL, app-config
-// files, Backstage's configuration already read, DATABASE_URL, PG*), through crates/wasm.
-// Settings go to pg_dump and psql as libpq variables, the password only as PGPASSWORD in the
-// child's environment, never in argv, messages or manifests.
+// How the client tools reach a database core resolved (crates/wasm's database.rs): settings go
+// to pg_dump and psql as libpq variables, the password only as PGPASSWORD in the child's
+// environment, never in argv, messages or manifests.
 const core = require('./core');
-
-/** `{conn, pluginId}` for an operation's snake_case options. */
-function resolveDatabase(options = {}) {
-  const { conn, plugin_id: pluginId } = core.resolveDatabase(options);
-  return { conn, pluginId };
-}
 
 const hostPort = conn => core.hostPort(conn);
 const redacted = conn => core.redactedConnection(conn);
-const withDatabase = (conn, name) => ({ ...conn, params: { ...conn.params }, database: name });
 
 /** The child's environment: this process's, minus libpq settings that could redirect it. */
 function libpqEnv(conn) {
@@ -24,4 +16,4 @@ function libpqEnv(conn) {
   return env;
 }
 
-module.exports = { resolveDatabase, libpqEnv, hostPort, redacted, withDatabase };
+module.exports = { libpqEnv, hostPort, redacted };

@@ -1,7 +1,8 @@
 'use strict';
 // The WebAssembly engine: the same operations as the native addon, with crates/wasm doing the
-// pure work and this glue the I/O. Results use the native engine's snake_case shapes (index.js
-// renames them); failures are BackupErrors with the same codes.
+// pure work and this glue the I/O. Inside the glue, values keep core's snake_case names; each
+// operation's result leaves through `run`, which gives it core's JS shape (camelCase, as the
+// native engine returns it: crates/wasm's jsShape). Failures are BackupErrors with the same codes.
 const { BackupError, aborted } = require('../errors');
 const core = require('./core');
 const { client } = require('./postgres');
@@ -16,17 +17,22 @@ function reporter(onProgress) {
       // A failing listener must not break the operation.
     }
   };
-  return { phase: phase => send({ phase }), bytes: bytes => send(bytes) };
+  return { phase: phase => send({ phase }), bytes: bytes => send(core.jsShape(bytes)) };
 }
 
 /** Runs an operation; after an abort, whatever failed is reported as E_ABORTED. */
-async function run(signal, op) {
+async function attempt(signal, op) {
   try {
     return await op();
   } catch (err) {
     if (signal?.aborted) throw aborted();
     throw core.coded(err);
   }
+}
+
+/** Runs an operation and gives its result core's JS shape: where this engine's results are renamed. */
+async function run(signal, op) {
+  return core.jsShape(await attempt(signal, op));
 }
 
 class WasmEngine {
@@ -71,9 +77,15 @@ class WasmEngine {
     return run(signal, () => core.drill(store(), client, String(selector), opts, this.trust, reporter(undefined), signal));
   }
 
-  /** `{id, file_name, bytes, summary, chunks}`: the data object, streamed from the store. */
-  openRead(selector) {
-    return run(undefined, async () => {
+  /** `{id, fileName, bytes, summary, chunks}`: the data object, streamed from the store. */
+  async openRead(selector) {
+    const { chunks, ...opened } = await this.#openRead(selector);
+    // The chunks are a generator, not data: only the rest takes the JS shape.
+    return { ...core.jsShape(opened), chunks };
+  }
+
+  #openRead(selector) {
+    return attempt(undefined, async () => {
       const store = openStore(this.storeUrl, this.s3Credentials);
       const held = await core.holdBackup(store, String(selector), undefined, 'download', undefined);
       const entry = held.entry;

@@ -39,7 +39,6 @@ pub async fn backup(
 ) -> Result<Manifest> {
     // Before a dump is made for nothing.
     options.check()?;
-    progress.phase(Phase::Connecting);
     match source {
         #[cfg(feature = "postgres")]
         DumpSource::Database(db) => {
@@ -50,12 +49,14 @@ pub async fn backup(
         #[cfg(not(feature = "postgres"))]
         DumpSource::Database(_) => Err(Error::invalid("this build cannot connect to PostgreSQL")),
         DumpSource::File(path) => {
+            progress.phase(Phase::Connecting);
             let file = tokio::fs::File::open(path).await.map_err(|e| {
                 Error::invalid(format!("cannot read the dump file {}: {e}", path.display()))
             })?;
             backup_reader(store, Box::new(file), options, progress, cancel).await
         }
         DumpSource::Stdin => {
+            progress.phase(Phase::Connecting);
             backup_reader(
                 store,
                 Box::new(tokio::io::stdin()),

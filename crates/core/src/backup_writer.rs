@@ -75,21 +75,34 @@ impl BackupOptions {
     }
 }
 
-/// A backup as the engines ask for it (JSON, snake_case); other fields of the request (the
-/// database) are ignored here.
+/// A backup as the engines ask for it (JSON, camelCase), each value checked by `options`; the
+/// database is the call's other part (`engine_options::BackupCallOptions`).
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS), ts(optional_fields))]
 pub struct BackupRequest {
+    /// gzip level 1-9; default the engine's `compressionLevel`.
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<u32>"))]
     pub level: Option<serde_json::Value>,
+    /// Why it is taken (default `manual`).
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<crate::manifest::TriggerKind>"))]
     pub trigger: Option<String>,
+    /// Who asked for it (a user entity ref), recorded in the manifest.
     #[serde(default)]
     pub by: Option<String>,
+    /// Keys: 1-63 letters, digits, '-', '_', '.', '/'; values: one line, at most 256 characters.
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<BTreeMap<String, String>>"))]
     pub labels: Option<serde_json::Value>,
+    /// The plugin id the backup is named after (default: the database's plugin).
     #[serde(default)]
     pub plugin_id: Option<String>,
+    /// Compression threads, 0 = one per core (at most 4 in the WebAssembly engine, which
+    /// compresses on worker threads). Either way the output is one standard gzip stream.
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<u32>"))]
     pub threads: Option<serde_json::Value>,
 }
 

@@ -25,6 +25,7 @@ const SCRATCH_PREFIX: &str = "bbdrill_";
 const STALE_SCRATCH_HOURS: i64 = 6;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct DrillReport {
     pub id: String,
     pub ok: bool,

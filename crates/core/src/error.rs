@@ -34,8 +34,9 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// Every kind, once each: what `from_code` searches.
-    const ALL: [ErrorKind; 9] = [
+    /// Every kind, once each: what `from_code` searches and the JS engine's `ErrorCode` type
+    /// lists.
+    pub const ALL: [ErrorKind; 9] = [
         ErrorKind::InvalidInput,
         ErrorKind::NotFound,
         ErrorKind::AlreadyExists,

@@ -13,6 +13,7 @@ use crate::store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum HealthStatus {
     Ok,
     Warning,
@@ -82,16 +83,24 @@ impl Default for HealthThresholds {
 /// Health's options as every front end takes them (the CLI's flags, the engines' `health({…})`),
 /// parsed and checked once here: durations such as `26h`, ratios as positive numbers.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "HealthOptions", optional_fields))]
 pub struct HealthRequest {
+    /// The RPO: the newest complete backup must be younger (default `26h`).
     #[serde(default)]
     pub max_age: Option<String>,
+    /// Some backup must have passed verify within this (default `8d`).
     #[serde(default)]
     pub verify_max_age: Option<String>,
+    /// Some backup must have passed a drill within this (default `35d`).
     #[serde(default)]
     pub drill_max_age: Option<String>,
+    /// Warn when the newest backup is smaller than this fraction of the recent median
+    /// (default 0.5).
     #[serde(default)]
     pub size_drop: Option<f64>,
+    /// Warn when the newest backup is larger than this multiple of the recent median
+    /// (default 2).
     #[serde(default)]
     pub size_growth: Option<f64>,
 }
@@ -140,11 +149,11 @@ impl HealthRequest {
         })
     }
 
-    /// From the engines' JSON options (snake_case); an unknown option is named, not ignored.
+    /// From the engines' JSON options (camelCase); an unknown option is named, not ignored.
     pub fn from_json(value: serde_json::Value) -> crate::error::Result<HealthRequest> {
         serde_json::from_value(value).map_err(|e| {
             crate::error::Error::invalid(format!(
-                "health options: {}; known: max_age, verify_max_age, drill_max_age, size_drop, size_growth",
+                "health options: {}; known: maxAge, verifyMaxAge, drillMaxAge, sizeDrop, sizeGrowth",
                 crate::naming::printable(&e.to_string())
             ))
         })
@@ -152,6 +161,7 @@ impl HealthRequest {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct HealthCheck {
     pub name: String,
     pub status: HealthStatus,
@@ -159,6 +169,7 @@ pub struct HealthCheck {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct LastBackup {
     pub id: String,
     pub created_at: DateTime<Utc>,
@@ -168,6 +179,7 @@ pub struct LastBackup {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct LastCheck {
     pub id: String,
     pub at: DateTime<Utc>,
@@ -176,6 +188,7 @@ pub struct LastCheck {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct HealthReport {
     pub status: HealthStatus,
     /// One line: the worst finding, in words.

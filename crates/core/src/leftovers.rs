@@ -15,6 +15,7 @@ use crate::naming::{BackupName, Part};
 use crate::store::Store;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Leftovers {
     /// Keys whose unfinished uploads were discarded.
     pub aborted_uploads: Vec<String>,

@@ -1,7 +1,6 @@
 //! What is in a store: backups grouped from their objects, with a status that never calls a
 //! backup good unless its manifest (written last) is there and readable.
 
-#[cfg(feature = "ops")]
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -21,6 +20,7 @@ use crate::store::{ObjectMeta, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum BackupStatus {
     /// Manifest present and readable: the backup finished.
     Complete,
@@ -58,6 +58,45 @@ pub struct Record {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// One backup as `list` shows it (the fields keep this order in `list --json`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+pub struct BackupSummary {
+    /// `valid`: signed by the configured key; `invalid`: it is not (the backup is refused, see
+    /// `signature_problem`); `signed`: signed, and no key is configured to check it; `unsigned`.
+    pub signature: crate::signing::SignatureStatus,
+    pub signature_problem: Option<String>,
+    pub id: String,
+    /// The data object's key, e.g. `backstage-catalog-20261125_020000.sql.gz`.
+    pub name: String,
+    pub status: BackupStatus,
+    pub created_at: DateTime<Utc>,
+    pub bytes: Option<u64>,
+    /// Catalog entities by lowercase kind, from the manifest.
+    pub entities: Option<BTreeMap<String, u64>>,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub verified_ok: Option<bool>,
+    pub drilled_at: Option<DateTime<Utc>>,
+    pub drilled_ok: Option<bool>,
+    pub trigger: Option<crate::manifest::TriggerKind>,
+    pub labels: BTreeMap<String, String>,
+    /// Why an incomplete or damaged backup is not usable.
+    pub problem: Option<String>,
+}
+
+/// A backup opened for reading its stored `.sql.gz` (`engine.openRead`; the JS side adds the
+/// chunks).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+pub struct OpenedBackup {
+    pub id: String,
+    /// The data object's file name, e.g. `backstage-catalog-20261125_020000.sql.gz`.
+    pub file_name: String,
+    /// Its stored (compressed) size.
+    pub bytes: u64,
+    pub summary: BackupSummary,
+}
+
 #[derive(Debug, Clone)]
 pub struct BackupEntry {
     pub name: BackupName,
@@ -88,34 +127,32 @@ impl BackupEntry {
             .unwrap_or(self.name.taken_at)
     }
 
-    /// The shape `list --json` and the JS engine show: `{id, name, status, created_at, bytes,
-    /// entities, verified_at, verified_ok, drilled_at, drilled_ok, trigger, labels, problem,
-    /// signature, signature_problem}`; `signature` is `unsigned`, `signed` (no key to check it
-    /// with), `valid` or `invalid` under `trust`.
-    pub fn summary(&self, trust: &crate::signing::Trust) -> serde_json::Value {
+    /// The shape `list --json` and the engines show; `signature` is `unsigned`, `signed` (no
+    /// key to check it with), `valid` or `invalid` under `trust`.
+    pub fn summary(&self, trust: &crate::signing::Trust) -> BackupSummary {
         let manifest = self.manifest.as_ref();
         let signature = trust.state(self);
         let signature_problem = match &signature {
             crate::signing::SignatureState::Invalid(why) => Some(why.clone()),
             _ => None,
         };
-        serde_json::json!({
-            "signature": signature.as_str(),
-            "signature_problem": signature_problem,
-            "id": self.id(),
-            "name": self.data_key(),
-            "status": self.status,
-            "created_at": self.created_at(),
-            "bytes": self.bytes,
-            "entities": manifest.and_then(|m| m.entities.clone()),
-            "verified_at": self.verified.as_ref().map(|r| r.at),
-            "verified_ok": self.verified.as_ref().map(|r| r.ok),
-            "drilled_at": self.drilled.as_ref().map(|r| r.at),
-            "drilled_ok": self.drilled.as_ref().map(|r| r.ok),
-            "trigger": manifest.map(|m| m.trigger.kind.as_str()),
-            "labels": manifest.map(|m| m.labels.clone()).unwrap_or_default(),
-            "problem": self.problem,
-        })
+        BackupSummary {
+            signature: signature.status(),
+            signature_problem,
+            id: self.id(),
+            name: self.data_key(),
+            status: self.status,
+            created_at: self.created_at(),
+            bytes: self.bytes,
+            entities: manifest.and_then(|m| m.entities.clone()),
+            verified_at: self.verified.as_ref().map(|r| r.at),
+            verified_ok: self.verified.as_ref().map(|r| r.ok),
+            drilled_at: self.drilled.as_ref().map(|r| r.at),
+            drilled_ok: self.drilled.as_ref().map(|r| r.ok),
+            trigger: manifest.map(|m| m.trigger.kind),
+            labels: manifest.map(|m| m.labels.clone()).unwrap_or_default(),
+            problem: self.problem.clone(),
+        }
     }
 
     /// Taken by a restore of what it replaced: never `latest`, never the RPO's newest backup,

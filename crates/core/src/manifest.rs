@@ -14,6 +14,7 @@ const FORMAT_PREFIX: &str = "backstage-backup/v";
 pub const MAX_MANIFEST_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Manifest {
     pub format: String,
     pub id: String,
@@ -37,10 +38,12 @@ pub struct Manifest {
     pub signature: Option<crate::signing::ManifestSignature>,
     /// Fields written by newer minor versions, kept as they were.
     #[serde(flatten)]
+    #[cfg_attr(test, ts(skip))]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct DatabaseInfo {
     /// Database name, e.g. `backstage_plugin_catalog`.
     pub name: String,
@@ -59,18 +62,22 @@ pub struct DatabaseInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_migration: Option<String>,
     #[serde(flatten)]
+    #[cfg_attr(test, ts(skip))]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Compression {
     pub algorithm: String,
     pub level: u32,
     #[serde(flatten)]
+    #[cfg_attr(test, ts(skip))]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Digest {
     pub bytes: u64,
     pub sha256: String,
@@ -78,6 +85,7 @@ pub struct Digest {
 
 /// Why a backup was taken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Trigger {
     pub kind: TriggerKind,
     /// Who asked for it (a user entity ref or a login), for manual backups.
@@ -87,6 +95,7 @@ pub struct Trigger {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum TriggerKind {
     Scheduled,
     Manual,

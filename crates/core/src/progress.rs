@@ -6,6 +6,7 @@ use serde::Serialize;
 /// The stage an operation is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Phase {
     Connecting,
     Dumping,
@@ -43,10 +44,21 @@ impl Phase {
 /// `total` is the stored object's size when known (verify, restore).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Bytes {
     pub raw: u64,
     pub stored: u64,
     pub total: Option<u64>,
+}
+
+/// A progress event as the engines hand it to JavaScript: `{phase}` when a stage starts,
+/// `{raw, stored, total}` about once per MiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum ProgressEvent {
+    Phase { phase: Phase },
+    Bytes(Bytes),
 }
 
 /// Receives progress. Called from worker threads, roughly once per MiB: implementations that

@@ -27,6 +27,7 @@ pub struct PruneOptions {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct PruneReport {
     pub dry_run: bool,
     /// One decision per complete backup, with the reasons each kept one is kept.
@@ -39,23 +40,30 @@ pub struct PruneReport {
     pub leftovers: Leftovers,
 }
 
-/// A prune as the engines ask for it (JSON, snake_case): one parser for napi and wasm.
+/// A prune as the engines ask for it (JSON, camelCase): one parser for napi and wasm.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "PruneOptions", optional_fields))]
 pub struct PruneRequest {
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<u32>"))]
     pub keep_last: Option<serde_json::Value>,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<u32>"))]
     pub keep_daily: Option<serde_json::Value>,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<u32>"))]
     pub keep_weekly: Option<serde_json::Value>,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<u32>"))]
     pub keep_monthly: Option<serde_json::Value>,
+    /// Keep every backup younger than this, e.g. `30d`.
     #[serde(default)]
     pub keep_within: Option<String>,
+    /// Report every decision, delete nothing.
     #[serde(default)]
     pub dry_run: Option<bool>,
-    /// Unfinished backups younger than this are left alone (default a day).
+    /// Unfinished backups younger than this are left alone (default `1d`).
     #[serde(default)]
     pub grace: Option<String>,
 }
@@ -64,8 +72,8 @@ impl PruneRequest {
     pub fn from_json(value: serde_json::Value) -> Result<PruneRequest> {
         serde_json::from_value(value).map_err(|e| {
             crate::error::Error::invalid(format!(
-                "prune options: {}; known: keep_last, keep_daily, keep_weekly, keep_monthly, \
-                 keep_within, dry_run, grace",
+                "prune options: {}; known: keepLast, keepDaily, keepWeekly, keepMonthly, \
+                 keepWithin, dryRun, grace",
                 crate::naming::printable(&e.to_string())
             ))
         })

@@ -45,6 +45,7 @@ impl Default for RestoreOptions {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct RestoreReport {
     pub id: String,
     pub database: String,

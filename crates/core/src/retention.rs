@@ -99,6 +99,7 @@ pub struct Candidate {
 
 /// What prune does with one backup, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Decision {
     pub id: String,
     pub group: String,

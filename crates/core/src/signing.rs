@@ -25,6 +25,7 @@ pub const MAX_KEY_BYTES: usize = 16 * 1024;
 
 /// The `signature` member of a manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct ManifestSignature {
     pub algorithm: String,
     /// First 8 bytes of the SHA-256 of the public key, in hex: which key signed, for messages.
@@ -262,7 +263,28 @@ pub enum SignatureState {
     Invalid(String),
 }
 
+/// A backup's signature as `list` reports it, without the detail `SignatureState` carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum SignatureStatus {
+    Unsigned,
+    /// Signed, and no key was configured to check it with.
+    Signed,
+    Valid,
+    Invalid,
+}
+
 impl SignatureState {
+    pub fn status(&self) -> SignatureStatus {
+        match self {
+            SignatureState::Unsigned => SignatureStatus::Unsigned,
+            SignatureState::Unchecked(_) => SignatureStatus::Signed,
+            SignatureState::Valid(_) => SignatureStatus::Valid,
+            SignatureState::Invalid(_) => SignatureStatus::Invalid,
+        }
+    }
+
     /// `unsigned`, `signed` (not checked), `valid` or `invalid`: for `list --json` and the engines.
     pub fn as_str(&self) -> &'static str {
         match self {

@@ -1,24 +1,29 @@
 //! The Node native engine: a thin napi-rs binding of backstage-backup-core. Each operation runs
 //! off the JS thread (libuv pool, on a shared tokio runtime) and settles its Promise with the
 //! JSON text of `{ok: true, value}` or `{ok: false, error: {code, message}}`; `pkg/index.js` turns the latter
-//! into an `Error` with a stable `code` and converts names to camelCase. Options arrive as JSON
-//! (snake_case), so this layer stays a mirror of the core's option structs.
+//! into an `Error` with a stable `code`. Options arrive as JSON (camelCase) and are parsed by
+//! core's `engine_options`; values leave in core's JS shape (`js_shape`: camelCase names), as
+//! the WebAssembly engine's do, and as `pkg/types.generated.d.ts` declares them.
 
 use std::sync::{Arc, OnceLock};
 
-use backstage_backup_core::backup::{backup, BackupRequest};
+use backstage_backup_core::backup::backup;
 use backstage_backup_core::drill::drill_selected;
+use backstage_backup_core::engine_options::{
+    BackupCallOptions, DrillCallOptions, RestoreCallOptions,
+};
 use backstage_backup_core::health::{health, HealthRequest};
+use backstage_backup_core::js_shape::to_js_shape;
 use backstage_backup_core::listing::list_backups;
-use backstage_backup_core::progress::{Bytes, Phase, Progress};
+use backstage_backup_core::progress::{Bytes, Phase, Progress, ProgressEvent};
 use backstage_backup_core::prune::{prune, PruneRequest};
 use backstage_backup_core::restore::{restore_selected, RestoreOptions};
 use backstage_backup_core::signing::Trust;
 use backstage_backup_core::source::native_client::NativeClient;
-use backstage_backup_core::source::{DatabaseRequest, DumpSource};
+use backstage_backup_core::source::DumpSource;
 use backstage_backup_core::store::{self, Store, StoreLocation};
 use backstage_backup_core::verify::verify_selected;
-use backstage_backup_core::{CancellationToken, Error, Result};
+use backstage_backup_core::{CancellationToken, Result};
 use napi::bindgen_prelude::{AbortSignal, AsyncTask};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Task};
@@ -36,7 +41,7 @@ pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-/// Progress events go to JS as JSON strings: `{"phase": …}` or `{"raw", "stored", "total"}`.
+/// Progress events go to JS as JSON strings of core's `ProgressEvent`.
 type ProgressFn = ThreadsafeFunction<String, (), String, napi::Status, false>;
 
 /// Sends progress to JS and counts the events JS has not run yet, so an operation's promise
@@ -75,6 +80,12 @@ impl JsProgress {
         }
     }
 
+    fn send_event(&self, event: ProgressEvent) {
+        if let Ok(value) = to_js_shape(&event) {
+            self.send(value.to_string());
+        }
+    }
+
     /// Waits (a little at most) until JS has run every event sent.
     fn flush(&self) {
         let (count, delivered) = &*self.in_flight;
@@ -85,11 +96,11 @@ impl JsProgress {
 
 impl Progress for JsProgress {
     fn phase(&self, phase: Phase) {
-        self.send(json!({"phase": phase.as_str()}).to_string());
+        self.send_event(ProgressEvent::Phase { phase });
     }
 
     fn bytes(&self, bytes: Bytes) {
-        self.send(serde_json::to_string(&bytes).expect("bytes serialise"));
+        self.send_event(ProgressEvent::Bytes(bytes));
     }
 }
 
@@ -113,14 +124,6 @@ pub struct OpTask {
     progress: Arc<JsProgress>,
 }
 
-fn database(options: &Value) -> Result<backstage_backup_core::source::DatabaseSource> {
-    DatabaseRequest::from_json(options)?.resolve()
-}
-
-pub(crate) fn to_value(value: impl serde::Serialize) -> Result<Value> {
-    serde_json::to_value(value).map_err(|e| Error::internal(e.to_string()))
-}
-
 impl OpTask {
     async fn open(&self) -> Result<Arc<dyn Store>> {
         self.store.open().await
@@ -131,23 +134,26 @@ impl OpTask {
         let cancel = &self.cancel;
         match &self.op {
             Op::Backup(options) => {
-                let source = DumpSource::Database(database(options)?);
-                let opts = BackupRequest::from_json(options)?
-                    .options(self.level, self.trust.key.clone())?;
+                let call = BackupCallOptions::from_json(options)?;
+                let source = DumpSource::Database(call.database.resolve()?);
+                let opts = call.backup.options(self.level, self.trust.key.clone())?;
                 let store = self.open().await?;
-                to_value(backup(store.as_ref(), &source, &opts, progress, cancel).await?)
+                to_js_shape(&backup(store.as_ref(), &source, &opts, progress, cancel).await?)
             }
             Op::List => {
                 let store = self.open().await?;
                 let entries = list_backups(store.as_ref()).await?;
-                Ok(Value::Array(
-                    entries.iter().map(|e| e.summary(&self.trust)).collect(),
-                ))
+                to_js_shape(
+                    &entries
+                        .iter()
+                        .map(|e| e.summary(&self.trust))
+                        .collect::<Vec<_>>(),
+                )
             }
             Op::Verify(selector) => {
                 let store = self.open().await?;
-                to_value(
-                    verify_selected(
+                to_js_shape(
+                    &verify_selected(
                         store.as_ref(),
                         selector,
                         &self.trust,
@@ -158,21 +164,16 @@ impl OpTask {
                 )
             }
             Op::Restore(selector, options) => {
-                let target = database(options)?;
+                let call = RestoreCallOptions::from_json(options)?;
+                let target = call.database.resolve()?;
                 let store = self.open().await?;
-                let flag = |name: &str, default: bool| {
-                    options
-                        .get(name)
-                        .and_then(Value::as_bool)
-                        .unwrap_or(default)
-                };
                 let opts = RestoreOptions {
-                    clean: flag("clean", false),
-                    safety_backup: flag("safety_backup", true),
+                    clean: call.clean.unwrap_or(false),
+                    safety_backup: call.safety_backup.unwrap_or(true),
                     trust: self.trust.clone(),
                 };
-                to_value(
-                    restore_selected(
+                to_js_shape(
+                    &restore_selected(
                         store.as_ref(),
                         &NativeClient,
                         selector,
@@ -186,10 +187,10 @@ impl OpTask {
                 )
             }
             Op::Drill(selector, options) => {
-                let server = database(options)?;
+                let server = DrillCallOptions::from_json(options)?.database.resolve()?;
                 let store = self.open().await?;
-                to_value(
-                    drill_selected(
+                to_js_shape(
+                    &drill_selected(
                         store.as_ref(),
                         &NativeClient,
                         selector,
@@ -204,12 +205,14 @@ impl OpTask {
             Op::Prune(options) => {
                 let opts = PruneRequest::from_json(options.clone())?.options(self.trust.clone())?;
                 let store = self.open().await?;
-                to_value(prune(store.as_ref(), &opts, chrono::Utc::now()).await?)
+                to_js_shape(&prune(store.as_ref(), &opts, chrono::Utc::now()).await?)
             }
             Op::Health(options) => {
                 let thresholds = HealthRequest::from_json(options.clone())?.thresholds()?;
                 let store = self.open().await?;
-                to_value(health(store.as_ref(), &thresholds, chrono::Utc::now(), &self.trust).await)
+                to_js_shape(
+                    &health(store.as_ref(), &thresholds, chrono::Utc::now(), &self.trust).await,
+                )
             }
         }
     }
@@ -346,7 +349,7 @@ impl NativeEngine {
         )
     }
 
-    /// Takes a backup; options JSON: database_url, app_config, plugin, trigger, by, labels, level, threads.
+    /// Takes a backup; options JSON: core's `BackupCallOptions`.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn backup(
         &self,
@@ -374,7 +377,7 @@ impl NativeEngine {
         self.task(Op::Verify(selector), on_progress, signal)
     }
 
-    /// Restores a backup; options JSON: database_url, app_config, plugin, clean, safety_backup.
+    /// Restores a backup; options JSON: core's `RestoreCallOptions`.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn restore(
         &self,
@@ -386,7 +389,7 @@ impl NativeEngine {
         Ok(self.task(Op::Restore(selector, parse(options)?), on_progress, signal))
     }
 
-    /// Restore drill into a scratch database; options JSON: database_url (the server).
+    /// Restore drill into a scratch database; options JSON: core's `DrillCallOptions`.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn drill(
         &self,
@@ -397,7 +400,7 @@ impl NativeEngine {
         Ok(self.task(Op::Drill(selector, parse(options)?), None, signal))
     }
 
-    /// Applies a retention policy; options JSON: keep_last, keep_daily, keep_weekly, keep_monthly, keep_within, dry_run, grace.
+    /// Applies a retention policy; options JSON: core's `PruneRequest`.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn prune(&self, options: Option<String>) -> napi::Result<AsyncTask<OpTask>> {
         Ok(self.task(Op::Prune(parse(options)?), None, None))
@@ -409,7 +412,7 @@ impl NativeEngine {
         NativeReader::new(self.store.clone(), self.trust.clone(), selector)
     }
 
-    /// Health report; options JSON: max_age, verify_max_age, drill_max_age.
+    /// Health report; options JSON: core's `HealthRequest`.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn health(&self, options: Option<String>) -> napi::Result<AsyncTask<OpTask>> {
         Ok(self.task(Op::Health(parse(options)?), None, None))

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use backstage_backup_core::js_shape::to_js_shape;
+use backstage_backup_core::listing::OpenedBackup;
 use backstage_backup_core::read_hold::{hold_backup, Hold};
 use backstage_backup_core::signing::Trust;
 use backstage_backup_core::store::{ObjectReader, Store};
@@ -93,9 +95,12 @@ impl OpenTask {
             store,
             hold: Some(hold),
         });
-        Ok(
-            json!({"id": entry.id(), "file_name": key.rsplit('/').next().unwrap_or(&key), "bytes": bytes, "summary": entry.summary(&self.trust)}),
-        )
+        to_js_shape(&OpenedBackup {
+            id: entry.id(),
+            file_name: key.rsplit('/').next().unwrap_or(&key).to_string(),
+            bytes,
+            summary: entry.summary(&self.trust),
+        })
     }
 }
 

@@ -7,8 +7,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use backstage_backup_core::backup_writer::BackupRequest;
 use backstage_backup_core::drill::drill_selected;
+use backstage_backup_core::engine_options::{
+    BackupCallOptions, DrillCallOptions, RestoreCallOptions,
+};
 use backstage_backup_core::pipeline::StreamDigests;
 use backstage_backup_core::progress::{Bytes as ByteCounts, Progress};
 use backstage_backup_core::restore::{restore_selected, RestoreOptions};
@@ -16,7 +18,7 @@ use backstage_backup_core::source::client::{
     DumpOutcome, DumpSpec, PgClient, ProcessExit, PsqlLoad,
 };
 use backstage_backup_core::source::sql::{Rows, SqlSession};
-use backstage_backup_core::source::{ConnectionInfo, DatabaseRequest, DatabaseSource};
+use backstage_backup_core::source::ConnectionInfo;
 use backstage_backup_core::store::Upload;
 use backstage_backup_core::verify::DumpSink;
 use backstage_backup_core::{CancellationToken, Error, Result};
@@ -26,7 +28,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::database::ConnJs;
 use crate::js::{call, call_async};
-use crate::ops::{open, options, AbortLink, JsProgress};
+use crate::ops::{open, AbortLink, JsProgress};
+use crate::options::options_json;
 use crate::{coded, to_js, trust_from};
 
 fn conn_js(conn: &ConnectionInfo) -> Result<JsValue> {
@@ -264,14 +267,8 @@ impl Drop for JsPsql {
     }
 }
 
-fn database(options: &serde_json::Value) -> std::result::Result<DatabaseSource, JsValue> {
-    DatabaseRequest::from_json(options)
-        .and_then(|request| request.resolve())
-        .map_err(coded)
-}
-
-/// Takes a backup (core's `database_backup`): `request` is the engine's snake_case options
-/// (the database and `BackupRequest`); resolves to the manifest.
+/// Takes a backup (core's `database_backup`): `request` is `engine.backup`'s options (core's
+/// `BackupCallOptions`); resolves to the manifest.
 #[wasm_bindgen(js_name = backupDatabase)]
 pub async fn backup_database(
     store: JsValue,
@@ -283,11 +280,13 @@ pub async fn backup_database(
     signal: JsValue,
 ) -> std::result::Result<JsValue, JsValue> {
     let trust = trust_from(trust)?;
-    let request = options(request, "backup options")?;
-    let backup = BackupRequest::from_json(&request)
-        .and_then(|r| r.options(default_level, trust.key.clone()))
+    let call =
+        BackupCallOptions::from_json(&options_json(&request, "backup options")?).map_err(coded)?;
+    let backup = call
+        .backup
+        .options(default_level, trust.key.clone())
         .map_err(coded)?;
-    let source = database(&request)?;
+    let source = call.database.resolve().map_err(coded)?;
     let store = open(store)?;
     let abort = AbortLink::new(signal);
     let progress: Arc<dyn Progress> = Arc::new(JsProgress::new(reporter));
@@ -305,7 +304,7 @@ pub async fn backup_database(
 }
 
 /// Restores the backup `selector` names (core's `restore_selected`: hold, restore, release).
-/// `request`: the target database, `clean`, `safety_backup`.
+/// `request`: `engine.restore`'s options (core's `RestoreCallOptions`).
 #[wasm_bindgen]
 pub async fn restore(
     store: JsValue,
@@ -317,17 +316,12 @@ pub async fn restore(
     signal: JsValue,
 ) -> std::result::Result<JsValue, JsValue> {
     let trust = trust_from(trust)?;
-    let request = options(request, "restore options")?;
-    let target = database(&request)?;
-    let flag = |name: &str, default: bool| {
-        request
-            .get(name)
-            .and_then(serde_json::Value::as_bool)
-            .unwrap_or(default)
-    };
+    let call = RestoreCallOptions::from_json(&options_json(&request, "restore options")?)
+        .map_err(coded)?;
+    let target = call.database.resolve().map_err(coded)?;
     let restore_options = RestoreOptions {
-        clean: flag("clean", false),
-        safety_backup: flag("safety_backup", true),
+        clean: call.clean.unwrap_or(false),
+        safety_backup: call.safety_backup.unwrap_or(true),
         trust,
     };
     let store = open(store)?;
@@ -359,8 +353,9 @@ pub async fn drill(
     signal: JsValue,
 ) -> std::result::Result<JsValue, JsValue> {
     let trust = trust_from(trust)?;
-    let request = options(request, "drill options")?;
-    let server = database(&request)?;
+    let server = DrillCallOptions::from_json(&options_json(&request, "drill options")?)
+        .and_then(|call| call.database.resolve())
+        .map_err(coded)?;
     let store = open(store)?;
     let abort = AbortLink::new(signal);
     let report = drill_selected(

@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use backstage_backup_core::source::{ConnectionInfo, DatabaseRequest};
+use backstage_backup_core::source::ConnectionInfo;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::{coded, from_js, to_js};
+use crate::{from_js, to_js};
 
 /// A connection as the glue carries it.
 #[derive(Serialize, Deserialize)]
@@ -54,24 +54,6 @@ impl ConnJs {
 
 fn connection(value: JsValue) -> Result<ConnectionInfo, JsValue> {
     from_js::<ConnJs>(value, "connection").map(ConnJs::into_core)
-}
-
-/// The database an operation's options name (`{database_url, app_config, app_config_json,
-/// plugin}`, other fields ignored): `{conn, plugin_id}`, by core's one resolver.
-#[wasm_bindgen(js_name = resolveDatabase)]
-pub fn resolve_database(options: JsValue) -> Result<JsValue, JsValue> {
-    let options: serde_json::Value = if options.is_undefined() || options.is_null() {
-        serde_json::Value::Object(Default::default())
-    } else {
-        from_js(options, "database options")?
-    };
-    let source = DatabaseRequest::from_json(&options)
-        .and_then(|r| r.resolve())
-        .map_err(coded)?;
-    to_js(&serde_json::json!({
-        "conn": ConnJs::from_core(&source.connection),
-        "plugin_id": source.plugin_id,
-    }))
 }
 
 /// A libpq child's environment changes: `{set: [[name, value]], clear: [name]}`; the

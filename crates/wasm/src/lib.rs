@@ -3,8 +3,11 @@
 //! files, S3) and calls in here for every decision and every byte transform, so both engines
 //! share one implementation of the store format, the listing rules, retention and health.
 //!
-//! Values cross as plain JS objects with snake_case names (serde-wasm-bindgen); failures are
-//! JS `Error`s carrying the core's stable `code` (`E_INVALID`, `E_INTEGRITY`, …).
+//! Values cross to the glue as plain JS objects with serde's snake_case names
+//! (serde-wasm-bindgen); the glue hands each operation's result to `jsShape` once, at the
+//! engine's boundary (`pkg/wasm-engine/engine.js`), for the camelCase names callers get.
+//! Options arrive as callers pass them (camelCase). Failures are JS `Error`s carrying the core's
+//! stable `code` (`E_INVALID`, `E_INTEGRITY`, …).
 
 mod client;
 mod database;
@@ -13,6 +16,7 @@ mod js;
 mod listing;
 mod location;
 mod ops;
+mod options;
 mod session;
 mod store;
 mod stream;
@@ -27,6 +31,7 @@ pub use host::*;
 pub use listing::*;
 pub use location::*;
 pub use ops::*;
+pub use options::*;
 pub use session::*;
 pub use stream::*;
 

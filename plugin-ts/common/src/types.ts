@@ -1,28 +1,8 @@
-/** One backup in the store, as `GET /backups` lists it (newest first). */
-export interface BackupSummary {
-  /** e.g. `backstage-catalog-20261125_020000`: the only form of id the API accepts. */
-  id: string;
-  name: string;
-  /** `incomplete` is never a usable backup; `legacy` is a runbook-made `.sql.gz`. */
-  status: 'complete' | 'incomplete' | 'damaged' | 'legacy';
-  createdAt: string;
-  bytes: number | null;
-  entities: Record<string, number> | null;
-  verifiedAt: string | null;
-  verifiedOk: boolean | null;
-  drilledAt: string | null;
-  drilledOk: boolean | null;
-  trigger: string | null;
-  labels: Record<string, string>;
-  problem: string | null;
-  /**
-   * `valid`: signed by the configured key (`backup.signing`); `invalid`: not, and refused by
-   * verify, drill, restore and download (`signatureProblem` says why); `signed`: no key is
-   * configured to check it; `unsigned`.
-   */
-  signature: 'unsigned' | 'signed' | 'valid' | 'invalid';
-  signatureProblem: string | null;
-}
+// The engine's results, as the backend hands them on: generated from the Rust types
+// (engine-types.generated.ts, by scripts/generate-types.sh), never declared again here.
+import type { HealthReport } from './engine-types.generated';
+
+export type * from './engine-types.generated';
 
 export type JobKind = 'backup' | 'verify' | 'drill' | 'restore' | 'prune';
 export type JobStatus = 'running' | 'succeeded' | 'failed';
@@ -59,28 +39,6 @@ export interface Job {
   error: { code: string; message: string } | null;
   /** The engine's report (manifest, verify or drill report). */
   result: unknown;
-}
-
-export type HealthStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
-
-export interface HealthCheck {
-  name: string;
-  status: HealthStatus;
-  message: string;
-}
-
-export interface HealthReport {
-  status: HealthStatus;
-  /** One line: the worst finding, in words. */
-  summary: string;
-  checks: HealthCheck[];
-  checkedAt: string;
-  store: string;
-  lastBackup: { id: string; createdAt: string; ageSeconds: number; bytes: number | null; entities: number | null } | null;
-  lastVerify: { id: string; at: string; ok: boolean; durationMs: number } | null;
-  lastDrill: { id: string; at: string; ok: boolean; durationMs: number } | null;
-  /** The RPO the age is judged against. */
-  maxAgeSeconds: number;
 }
 
 export interface ScheduleInfo {

@@ -62,18 +62,31 @@ pub fn process_env(name: &str) -> Option<String> {
     crate::host::host().env_var(name)
 }
 
-/// Which database an engine's operation means (JSON, snake_case): Backstage's configuration
-/// already read (`app_config_json`), else `database_url`, app-config files, `DATABASE_URL`, the
+/// Which database an engine's operation means (JSON, camelCase): Backstage's configuration
+/// already read (`appConfigJson`), else `databaseUrl`, app-config files, `DATABASE_URL`, the
 /// `PG*` variables. Other fields of the request are the operation's own.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(rename = "DatabaseOptions", optional_fields)
+)]
 pub struct DatabaseRequest {
+    /// postgresql://user:password@host:5432/backstage_plugin_catalog; else appConfig,
+    /// DATABASE_URL, PG*.
     #[serde(default)]
     pub database_url: Option<String>,
+    /// Backstage app-config files to find the database in (later files win, `${VAR}`, `$env`,
+    /// `$file`).
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<Vec<String>>"))]
     pub app_config: Vec<PathBuf>,
+    /// Backstage's configuration as JSON text, already read (`{"backend": {"database": …}}`):
+    /// the database is derived from it as Backstage does.
     #[serde(default)]
     pub app_config_json: Option<String>,
-    /// The Backstage plugin whose database it is (default `catalog`).
+    /// With appConfig or appConfigJson: which plugin's database (default `catalog`).
     #[serde(default)]
     pub plugin: Option<String>,
 }
@@ -82,8 +95,8 @@ impl DatabaseRequest {
     pub fn from_json(value: &serde_json::Value) -> Result<DatabaseRequest> {
         DatabaseRequest::deserialize(value).map_err(|e| {
             Error::invalid(format!(
-                "database options: {}; known: database_url, app_config (a list of files), \
-                 app_config_json, plugin",
+                "database options: {}; known: databaseUrl, appConfig (a list of files), \
+                 appConfigJson, plugin",
                 crate::naming::printable(&e.to_string())
             ))
         })

@@ -16,6 +16,7 @@ use crate::store::Store;
 const READ_CHUNK: usize = 1 << 20;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct VerifyReport {
     pub id: String,
     pub name: String,

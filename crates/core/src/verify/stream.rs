@@ -22,6 +22,7 @@ const TAIL_BYTES: usize = 16 * 1024;
 /// What verification found in a stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct StreamCheck {
     pub raw: Digest,
     pub compressed: Digest,
