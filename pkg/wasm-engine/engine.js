@@ -85,39 +85,20 @@ class WasmEngine {
   }
 
   #openRead(selector) {
+    // core's download: held against prune, admitted like a restore, read in bounded chunks.
     return attempt(undefined, async () => {
-      const store = openStore(this.storeUrl, this.s3Credentials);
-      const held = await core.holdBackup(store, String(selector), undefined, 'download', undefined);
-      const entry = held.entry;
-      const release = () => held.release();
-      let opened;
-      try {
-        // A download is a restore by hand: the same signatures are required.
-        core.admitSignature(entry, this.trust);
-        opened = await store.get(entry.keys.data);
-      } catch (err) {
-        await release();
-        throw err;
-      }
-      const { stream, size } = opened;
+      const download = await core.openDownload(openStore(this.storeUrl, this.s3Credentials), String(selector), this.trust);
       async function* chunks() {
-        let seen = 0;
         try {
-          for await (const chunk of stream) {
-            seen += chunk.length;
-            yield chunk;
-          }
+          for (let chunk; (chunk = await download.next()) !== null; ) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
         } catch (err) {
-          throw new BackupError('E_STORE', `reading the backup failed: ${err.message}`);
+          throw core.coded(err);
         } finally {
-          stream.destroy?.();
           // The end, a failure or a reader that stopped early: let the backup go.
-          await release();
+          await download.close();
         }
-        // The store promised more bytes than it gave: the object changed or broke.
-        if (seen < size) throw new BackupError('E_INTEGRITY', `the stored object ended ${size - seen} bytes early`);
       }
-      return { id: entry.id, file_name: entry.keys.data, bytes: size, summary: core.summaries([entry], this.trust)[0], chunks: chunks() };
+      return { ...download.opened, chunks: chunks() };
     });
   }
 

@@ -52,6 +52,8 @@ pub mod backup_writer;
 #[cfg(feature = "ops")]
 pub mod database_backup;
 #[cfg(feature = "ops")]
+pub mod download;
+#[cfg(feature = "ops")]
 pub mod drill;
 // Pure without `ops` (evaluate); its store-reading entry point needs it.
 #[cfg(feature = "ops")]

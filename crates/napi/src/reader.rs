@@ -3,35 +3,29 @@
 
 use std::sync::Arc;
 
+use backstage_backup_core::download::{open_download, Download};
 use backstage_backup_core::js_shape::to_js_shape;
-use backstage_backup_core::listing::OpenedBackup;
-use backstage_backup_core::read_hold::{hold_backup, Hold};
 use backstage_backup_core::signing::Trust;
-use backstage_backup_core::store::{ObjectReader, Store};
-use backstage_backup_core::{CancellationToken, Error, Result};
+use backstage_backup_core::store::Store;
+use backstage_backup_core::Result;
 use napi::bindgen_prelude::{AsyncTask, Buffer};
 use napi::{Env, Task};
 use napi_derive::napi;
 use serde_json::{json, Value};
-use tokio::io::AsyncReadExt;
 use tokio::sync::Mutex;
 
 use crate::{runtime, StoreSpec};
 
-const CHUNK: usize = 1 << 20;
-
+/// Core's download; its hold keeps prune off the backup while it is read and is released
+/// when this is dropped (the end, a failure, `close()`, or the JS object collected).
 struct Opened {
-    reader: ObjectReader,
-    remaining: u64,
+    download: Download,
     store: Arc<dyn Store>,
-    /// Keeps prune off the backup while it is read; released when this is dropped (the end,
-    /// a failure, `close()`, or the JS object collected).
-    hold: Option<Hold>,
 }
 
 impl Drop for Opened {
     fn drop(&mut self) {
-        if let Some(hold) = self.hold.take() {
+        if let Some(hold) = self.download.take_hold() {
             let store = self.store.clone();
             runtime().spawn(async move { hold.release(store.as_ref()).await });
         }
@@ -68,39 +62,10 @@ pub struct OpenTask {
 impl OpenTask {
     async fn run(&self) -> Result<Value> {
         let store = self.store.open().await?;
-        let (entry, hold) = hold_backup(
-            store.as_ref(),
-            &self.selector,
-            None,
-            "download",
-            &CancellationToken::new(),
-        )
-        .await?;
-        // A download is a restore by hand: the same signatures are required.
-        if let Err(err) = self.trust.admit(&entry) {
-            hold.release(store.as_ref()).await;
-            return Err(err);
-        }
-        let key = entry.data_key();
-        let (reader, bytes) = match store.get(&key).await {
-            Ok(opened) => opened,
-            Err(err) => {
-                hold.release(store.as_ref()).await;
-                return Err(err);
-            }
-        };
-        *self.state.lock().await = Some(Opened {
-            reader,
-            remaining: bytes,
-            store,
-            hold: Some(hold),
-        });
-        to_js_shape(&OpenedBackup {
-            id: entry.id(),
-            file_name: key.rsplit('/').next().unwrap_or(&key).to_string(),
-            bytes,
-            summary: entry.summary(&self.trust),
-        })
+        let download = open_download(store.as_ref(), &self.selector, &self.trust).await?;
+        let opened = to_js_shape(&download.opened);
+        *self.state.lock().await = Some(Opened { download, store });
+        opened
     }
 }
 
@@ -140,32 +105,10 @@ impl NextTask {
     }
 
     async fn read_chunk(state: &mut Option<Opened>) -> Result<Option<Vec<u8>>> {
-        let Some(opened) = state.as_mut() else {
-            return Ok(None);
-        };
-        if opened.remaining == 0 {
-            return Ok(None);
+        match state.as_mut() {
+            Some(opened) => opened.download.next_chunk().await,
+            None => Ok(None),
         }
-        let want = CHUNK.min(usize::try_from(opened.remaining).unwrap_or(CHUNK));
-        let mut chunk = vec![0u8; want];
-        let mut filled = 0;
-        while filled < want {
-            let n = opened
-                .reader
-                .read(&mut chunk[filled..])
-                .await
-                .map_err(|e| Error::store(format!("reading the backup failed: {e}")))?;
-            if n == 0 {
-                // The store promised more bytes than it gave: the object changed or broke.
-                return Err(Error::integrity(format!(
-                    "the stored object ended {} bytes early",
-                    opened.remaining - filled as u64
-                )));
-            }
-            filled += n;
-        }
-        opened.remaining -= filled as u64;
-        Ok(Some(chunk))
     }
 }
 

@@ -224,3 +224,80 @@ pub async fn verify(
         .map_err(coded)?;
     to_js(&report)
 }
+
+/// A backup's data object opened for a download (core's `download`): `opened` (`{id,
+/// file_name, bytes, summary}`), then `next()` until it gives null; `close()` lets the backup go
+/// (the end or a failure does too).
+#[wasm_bindgen(js_name = Download)]
+pub struct DownloadJs {
+    opened: JsValue,
+    download: std::rc::Rc<std::cell::RefCell<Option<backstage_backup_core::download::Download>>>,
+    closed: std::rc::Rc<std::cell::Cell<bool>>,
+    store: JsStore,
+}
+
+/// Opens the backup `selector` names for a download, held against prune while it is read.
+#[wasm_bindgen(js_name = openDownload)]
+pub async fn open_download(
+    store: JsValue,
+    selector: String,
+    trust: JsValue,
+) -> Result<DownloadJs, JsValue> {
+    let trust = trust_from(trust)?;
+    let store = open(store)?;
+    let download = backstage_backup_core::download::open_download(&store, &selector, &trust)
+        .await
+        .map_err(coded)?;
+    Ok(DownloadJs {
+        opened: to_js(&download.opened)?,
+        download: std::rc::Rc::new(std::cell::RefCell::new(Some(download))),
+        closed: Default::default(),
+        store,
+    })
+}
+
+#[wasm_bindgen(js_class = Download)]
+impl DownloadJs {
+    #[wasm_bindgen(getter)]
+    pub fn opened(&self) -> JsValue {
+        self.opened.clone()
+    }
+
+    /// The next chunk (up to 1 MiB) or null at the end. One call at a time.
+    pub fn next(&self) -> js_sys::Promise {
+        let slot = self.download.clone();
+        let closed = self.closed.clone();
+        let store = self.store.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            // Taken out while it reads: a second call meanwhile sees the end, never a panic.
+            let Some(mut download) = slot.borrow_mut().take() else {
+                return Ok(JsValue::NULL);
+            };
+            match download.next_chunk().await {
+                Ok(Some(chunk)) => {
+                    if closed.get() {
+                        // close() came while this read: it could not release what it did not see.
+                        download.release(&store).await;
+                    } else {
+                        *slot.borrow_mut() = Some(download);
+                    }
+                    Ok(js_sys::Uint8Array::from(chunk.as_slice()).into())
+                }
+                // The end or a failure: the backup goes free.
+                outcome => {
+                    download.release(&store).await;
+                    outcome.map(|_| JsValue::NULL).map_err(coded)
+                }
+            }
+        })
+    }
+
+    /// Stops reading early and lets the backup go.
+    pub async fn close(&self) {
+        self.closed.set(true);
+        let taken = self.download.borrow_mut().take();
+        if let Some(download) = taken {
+            download.release(&self.store).await;
+        }
+    }
+}
