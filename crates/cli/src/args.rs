@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use backstage_backup_core::retention::RetentionPolicy;
 use clap::{Args, Parser, Subcommand};
 
 const AFTER_HELP: &str = "\
@@ -247,21 +248,9 @@ pub struct DrillArgs {
 
 #[derive(Debug, Args)]
 pub struct PruneArgs {
-    /// Keep the N newest backups.
-    #[arg(long, value_name = "N")]
-    pub keep_last: Option<u32>,
-    /// Keep the newest backup of each of the last N days.
-    #[arg(long, value_name = "N")]
-    pub keep_daily: Option<u32>,
-    /// Keep the newest backup of each of the last N ISO weeks.
-    #[arg(long, value_name = "N")]
-    pub keep_weekly: Option<u32>,
-    /// Keep the newest backup of each of the last N months.
-    #[arg(long, value_name = "N")]
-    pub keep_monthly: Option<u32>,
-    /// Keep every backup younger than this (e.g. 30d, 2w, 36h).
-    #[arg(long, value_name = "DURATION")]
-    pub keep_within: Option<String>,
+    /// The rules (core's `RetentionPolicy`, declared once); a backup any rule keeps stays.
+    #[command(flatten)]
+    pub policy: RetentionPolicy,
     /// Print the plan, with the reason for each keep, and delete nothing.
     #[arg(long)]
     pub dry_run: bool,

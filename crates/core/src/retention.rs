@@ -26,21 +26,27 @@ const NEWEST_UNVERIFIED: &str = "newest backup (none verified)";
 /// if any rule keeps it. `Some(0)` is a rule that keeps nothing; `None` is no rule.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct RetentionPolicy {
     /// Keep the N newest backups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N"))]
     pub keep_last: Option<u32>,
     /// Keep the newest backup of each of the N newest UTC days that have one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N"))]
     pub keep_daily: Option<u32>,
     /// Keep the newest backup of each of the N newest ISO weeks that have one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N"))]
     pub keep_weekly: Option<u32>,
     /// Keep the newest backup of each of the N newest UTC months that have one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N"))]
     pub keep_monthly: Option<u32>,
-    /// Keep every backup taken at or after `now - keep_within`.
+    /// Keep every backup younger than this (e.g. 30d, 2w, 36h).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "clap", arg(long, value_name = "DURATION"))]
     pub keep_within: Option<HumanDuration>,
 }
 

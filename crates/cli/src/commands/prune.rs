@@ -2,7 +2,6 @@ use std::process::ExitCode;
 
 use backstage_backup_core::duration::HumanDuration;
 use backstage_backup_core::prune::{prune, PruneOptions, PruneReport};
-use backstage_backup_core::retention::RetentionPolicy;
 use backstage_backup_core::Result;
 use chrono::Utc;
 
@@ -59,17 +58,7 @@ fn describe(report: &PruneReport) -> String {
 }
 
 async fn execute(args: &PruneArgs) -> Result<PruneReport> {
-    let policy = RetentionPolicy {
-        keep_last: args.keep_last,
-        keep_daily: args.keep_daily,
-        keep_weekly: args.keep_weekly,
-        keep_monthly: args.keep_monthly,
-        keep_within: args
-            .keep_within
-            .as_deref()
-            .map(str::parse::<HumanDuration>)
-            .transpose()?,
-    };
+    let policy = args.policy.clone();
     policy.validate()?;
     let grace: HumanDuration = args.grace.parse()?;
     let trust = super::trust(&args.trust)?;
