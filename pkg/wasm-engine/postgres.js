@@ -214,7 +214,10 @@ function startDump(program, conn, snapshot, level, threads) {
     result: () => result,
     kill() {
       child.kill('SIGTERM');
-      // Ends the generator once its pending read sees the end: the workers stop.
+      // Nothing more is read: without this, a paused stdout holding data never closes, and
+      // neither 'close' (exit()) nor the generator's pending read would ever come.
+      child.stdout.destroy();
+      // Ends the generator (its finally stops the workers).
       pieces.return().catch(() => {});
     },
     exit: () => ended(exited, program, stderr),
