@@ -6,10 +6,21 @@
 const { spawn } = require('node:child_process');
 const readline = require('node:readline');
 
-const { BackupError, database } = require('../errors');
+const { database } = require('../errors');
 const core = require('./core');
-const { libpqEnv, hostPort, redacted } = require('./connection');
 const { compressed } = require('./gzip');
+
+/**
+ * A libpq child's environment: this process's, minus libpq settings that could redirect it, plus
+ * the connection (core's libpq_env; the password only as PGPASSWORD, never in argv).
+ */
+function libpqEnv(conn) {
+  const { set, clear } = core.libpqEnv(conn);
+  const env = { ...process.env };
+  for (const name of clear) delete env[name];
+  for (const [name, value] of set) env[name] = value;
+  return env;
+}
 
 /** Keeps the last `limit` characters a child wrote to stderr (or the first, with `first`). */
 function collectStderr(stream, limit = 8192, first = false) {
@@ -79,20 +90,11 @@ class Session {
 
   failure() {
     const said = this.stderr() || this.exitError?.message || 'psql exited';
-    const conn = this.conn;
     if (this.connected) return database(`${this.doing}: ${said.replace(/^psql:[^:]*:\d+: /gm, '')}`);
-    if (/database "[^"]*" does not exist/.test(said)) {
-      return new BackupError(
-        'E_NOT_FOUND',
-        `database '${conn.database}' does not exist on ${hostPort(conn)}; check the name (Backstage's catalog is ` +
-          'backstage_plugin_catalog unless backend.database sets another prefix)',
-      );
-    }
-    if (/password authentication failed|no password supplied|authentication failed/.test(said)) {
-      return database(`cannot log in to ${redacted(conn)}: ${said}; check the user and password`);
-    }
-    return database(`cannot connect to ${redacted(conn)} (${said}); is PostgreSQL running and reachable from here?`);
+    // What it means is core's (ConnectionInfo::psql_connect_failure, through crates/wasm).
+    return Object.assign(new Error(said), { connectOutput: said });
   }
+
 
   onData(chunk) {
     this.buffer += chunk;

@@ -70,7 +70,14 @@ impl JsClient {
 impl PgClient for JsClient {
     async fn connect(&self, conn: &ConnectionInfo) -> Result<Box<dyn SqlSession>> {
         SendWrapper::new(async {
-            let session = call_async(&self.object, "connect", &[conn_js(conn)?]).await?;
+            let opening = call(&self.object, "connect", &[conn_js(conn)?])?;
+            let session = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&opening))
+                .await
+                .map_err(|err| match field(&err, "connectOutput").as_string() {
+                    // psql could not connect: core says what that means.
+                    Some(said) => conn.psql_connect_failure(&said),
+                    None => crate::js::error_from_js(err),
+                })?;
             Ok(Box::new(JsSession::new(session)) as Box<dyn SqlSession>)
         })
         .await

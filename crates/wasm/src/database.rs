@@ -66,15 +66,3 @@ pub fn libpq_env(conn: JsValue) -> Result<JsValue, JsValue> {
     clear.push("PGPASSWORD");
     to_js(&serde_json::json!({"set": conn.libpq_env(), "clear": clear}))
 }
-
-/// `postgresql://user:***@host:port/database`: safe to show.
-#[wasm_bindgen(js_name = redactedConnection)]
-pub fn redacted_connection(conn: JsValue) -> Result<String, JsValue> {
-    Ok(connection(conn)?.redacted())
-}
-
-/// `host:port` (`[v6]:port`), as manifests record it.
-#[wasm_bindgen(js_name = hostPort)]
-pub fn host_port(conn: JsValue) -> Result<String, JsValue> {
-    Ok(connection(conn)?.host_port())
-}

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::naming::printable;
 
 /// The default database for this tool: Backstage's catalog with the default plugin prefix.
@@ -41,6 +41,53 @@ impl fmt::Debug for ConnectionInfo {
         write!(f, "ConnectionInfo({})", self.redacted())
     }
 }
+
+/// Why a connection failed, in the words both engines use: what happened and what to check.
+impl ConnectionInfo {
+    /// Its database does not exist on the server.
+    pub fn missing_database(&self) -> Error {
+        Error::new(
+            ErrorKind::NotFound,
+            format!(
+                "database '{}' does not exist on {}; check the name (Backstage's catalog is \
+                 backstage_plugin_catalog unless backend.database sets another prefix)",
+                self.database,
+                self.host_port()
+            ),
+        )
+    }
+
+    /// The server refused the login.
+    pub fn login_refused(&self, detail: &str) -> Error {
+        Error::database(format!(
+            "cannot log in to {}: {detail}; check the user and password",
+            self.redacted()
+        ))
+    }
+
+    /// The server could not be reached (or another connect failure): `hint` says what to check.
+    pub fn unreachable(&self, detail: &str, hint: &str) -> Error {
+        Error::database(format!(
+            "cannot connect to {} ({detail}); {hint}",
+            self.redacted()
+        ))
+    }
+
+    /// What psql printed when it could not connect, as the failure it names. psql gives no
+    /// SQLSTATE for a failed connection, so its libpq message is all there is to read.
+    pub fn psql_connect_failure(&self, said: &str) -> Error {
+        if said.contains(&format!("database \"{}\" does not exist", self.database)) {
+            self.missing_database()
+        } else if said.contains("authentication failed") || said.contains("no password supplied") {
+            self.login_refused(said.trim())
+        } else {
+            self.unreachable(said.trim(), UNREACHABLE_HINT)
+        }
+    }
+}
+
+/// What to check when a server cannot be reached.
+pub const UNREACHABLE_HINT: &str = "is PostgreSQL running and reachable from here?";
 
 impl ConnectionInfo {
     pub fn new(
@@ -228,6 +275,34 @@ impl ConnectionInfo {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn what_psql_says_when_it_cannot_connect_is_named_by_core() {
+        let conn = ConnectionInfo::new("db.example", 5432, "bb", Some("s3cret".into()), "cat");
+        let missing = conn.psql_connect_failure(
+            "psql: error: connection to server at \"db.example\", port 5432 failed: FATAL:  database \"cat\" does not exist",
+        );
+        assert_eq!(missing.kind(), ErrorKind::NotFound);
+        assert!(missing
+            .message()
+            .contains("database 'cat' does not exist on db.example:5432"));
+        let login =
+            conn.psql_connect_failure("FATAL:  password authentication failed for user \"bb\"");
+        assert_eq!(login.kind(), ErrorKind::Database);
+        assert!(
+            login.message().contains("check the user and password"),
+            "{login}"
+        );
+        let down = conn.psql_connect_failure("connection refused");
+        assert!(down.message().ends_with(UNREACHABLE_HINT), "{down}");
+        // Another database's name in the text is not this one missing.
+        let other = conn.psql_connect_failure("FATAL:  database \"catalog\" does not exist");
+        assert_eq!(other.kind(), ErrorKind::Database);
+        for err in [login, down, other] {
+            assert!(!err.message().contains("s3cret"), "{err}");
+        }
+    }
+
     use super::*;
 
     #[test]

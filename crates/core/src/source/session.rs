@@ -6,7 +6,7 @@
 use tokio_postgres::Client;
 
 use super::conn::ConnectionInfo;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 
 /// Opens a connection, mapping failures to messages that say what to check.
 pub async fn connect(conn: &ConnectionInfo) -> Result<Client> {
@@ -34,24 +34,15 @@ pub async fn connect(conn: &ConnectionInfo) -> Result<Client> {
 }
 
 fn connect_error(conn: &ConnectionInfo, err: &tokio_postgres::Error) -> Error {
-    let target = conn.redacted();
     if let Some(db) = err.as_db_error() {
-        let code = db.code().code();
-        return match code {
-            "28P01" | "28000" => Error::database(format!(
-                "cannot log in to {target}: {}; check the user and password",
+        return match db.code().code() {
+            "28P01" | "28000" => conn.login_refused(db.message()),
+            "3D000" => conn.missing_database(),
+            _ => Error::database(format!(
+                "cannot connect to {}: {}",
+                conn.redacted(),
                 db.message()
             )),
-            "3D000" => Error::new(
-                ErrorKind::NotFound,
-                format!(
-                    "database '{}' does not exist on {}; check the name (Backstage's catalog is \
-                     backstage_plugin_catalog unless backend.database sets another prefix)",
-                    conn.database,
-                    conn.host_port()
-                ),
-            ),
-            _ => Error::database(format!("cannot connect to {target}: {}", db.message())),
         };
     }
     let mut detail = err.to_string();
@@ -63,9 +54,9 @@ fn connect_error(conn: &ConnectionInfo, err: &tokio_postgres::Error) -> Error {
     let hint = if detail.contains("TLS") || detail.contains("certificate") {
         "check sslmode and sslrootcert (verify-full needs the host name the certificate names)"
     } else {
-        "is PostgreSQL running and reachable from here?"
+        super::conn::UNREACHABLE_HINT
     };
-    Error::database(format!("cannot connect to {target} ({detail}); {hint}"))
+    conn.unreachable(&detail, hint)
 }
 
 /// Maps a query failure.
