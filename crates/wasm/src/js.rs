@@ -13,13 +13,24 @@ pub(crate) fn error_from_js(err: JsValue) -> Error {
             .ok()
             .and_then(|v| v.as_string())
     };
-    let kind = field("code")
-        .as_deref()
-        .and_then(ErrorKind::from_code)
-        .unwrap_or(ErrorKind::Internal);
+    let code = field("code");
     let message = field("message")
         .or_else(|| err.as_string())
         .unwrap_or_else(|| "an unknown JS error".to_string());
+    // A file system call of the folder store that failed (`{code: 'ENOSPC', where, doing}`):
+    // core words it, as it does natively.
+    if let (Some(code), Some(place), Some(doing)) = (&code, field("where"), field("doing")) {
+        let kind = backstage_backup_core::store::io_kind_of_code(code);
+        return backstage_backup_core::store::io_error(
+            &place,
+            &doing,
+            std::io::Error::new(kind, message),
+        );
+    }
+    let kind = code
+        .as_deref()
+        .and_then(ErrorKind::from_code)
+        .unwrap_or(ErrorKind::Internal);
     Error::new(kind, message)
 }
 

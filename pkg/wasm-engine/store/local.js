@@ -7,27 +7,12 @@ const fs = require('node:fs');
 const fsp = require('node:fs/promises');
 const path = require('node:path');
 
-const { BackupError, store: storeError } = require('../../errors');
+const { BackupError } = require('../../errors');
 
 const TEMP_MARK = '.tmp-';
 
-function ioError(where, doing, err) {
-  switch (err.code) {
-    case 'ENOENT':
-      return new BackupError('E_NOT_FOUND', `${where} does not exist`);
-    case 'EACCES':
-    case 'EPERM':
-      return storeError(`${doing} ${where}: permission denied; make the folder writable by this user or choose another --store`);
-    case 'ENOSPC':
-      return storeError(`${doing} ${where}: the disk is full; free some space or choose another --store (nothing partial was kept)`);
-    case 'EFBIG':
-      return storeError(`${doing} ${where}: the file size limit was reached (ulimit -f or the file system's limit); nothing partial was kept`);
-    case 'EROFS':
-      return storeError(`${doing} ${where}: the file system is read-only; choose a writable --store`);
-    default:
-      return storeError(`${doing} ${where}: ${err.message}`);
-  }
-}
+/** A failed file system call, with where and what it was doing: crates/wasm has core word it. */
+const ioError = (where, doing, err) => Object.assign(err instanceof Error ? err : new Error(String(err)), { where, doing });
 
 async function syncDir(dir) {
   const handle = await fsp.open(dir, 'r');

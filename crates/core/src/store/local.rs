@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use tokio::io::AsyncWriteExt;
 
 use super::{ObjectMeta, ObjectReader, PendingUpload, Store, Upload};
-use crate::error::{Cause, Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 const TEMP_MARK: &str = ".tmp-";
 
@@ -87,35 +87,7 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 
 /// Maps an I/O failure to a message that names the path and what to do about it.
 fn io_error(path: &Path, doing: &str, err: io::Error) -> Error {
-    let where_ = path.display();
-    let error = match err.kind() {
-        io::ErrorKind::NotFound => Error::not_found(format!("{where_} does not exist")),
-        io::ErrorKind::PermissionDenied => Error::store(format!(
-            "{doing} {where_}: permission denied; make the folder writable by this user or choose another --store"
-        )),
-        io::ErrorKind::StorageFull => Error::with_cause(
-            ErrorKind::Store,
-            Cause::NoSpace,
-            format!(
-                "{doing} {where_}: the disk is full; free some space or choose another --store (nothing partial was kept)"
-            ),
-        ),
-        io::ErrorKind::QuotaExceeded => Error::with_cause(
-            ErrorKind::Store,
-            Cause::NoSpace,
-            format!(
-                "{doing} {where_}: the disk quota is used up; free some space or choose another --store (nothing partial was kept)"
-            ),
-        ),
-        io::ErrorKind::FileTooLarge => Error::store(format!(
-            "{doing} {where_}: the file size limit was reached (ulimit -f or the file system's limit); nothing partial was kept"
-        )),
-        io::ErrorKind::ReadOnlyFilesystem => Error::store(format!(
-            "{doing} {where_}: the file system is read-only; choose a writable --store"
-        )),
-        _ => Error::store(format!("{doing} {where_}: {err}")),
-    };
-    error.with_source(err)
+    super::io_error(&path.display().to_string(), doing, err)
 }
 
 /// Moves a finished temp file to its final name. `exclusive` refuses to replace an existing
@@ -365,6 +337,7 @@ impl Drop for LocalUpload {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Cause;
 
     #[test]
     fn a_full_disk_is_a_store_error_with_cause_no_space() {

@@ -16,7 +16,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use tokio::io::AsyncRead;
 
-use crate::error::{Error, Result};
+use crate::error::{Cause, Error, ErrorKind, Result};
 
 pub use crate::location::{S3Location, ServerSideEncryption, StoreLocation, DEFAULT_STORE};
 #[cfg(feature = "runtime")]
@@ -164,5 +164,84 @@ pub async fn open_with(
         StoreLocation::S3(_) => Err(Error::invalid(
             "this build has no S3 support; use a build with the `s3` feature",
         )),
+    }
+}
+
+/// A file system failure at `where_` while `doing`, in words that say what to do; a full disk
+/// keeps its cause. Both engines' folder stores (the wasm engine's through `io_kind_of_code`).
+pub fn io_error(where_: &str, doing: &str, err: std::io::Error) -> Error {
+    use std::io;
+    let error = match err.kind() {
+        io::ErrorKind::NotFound => Error::not_found(format!("{where_} does not exist")),
+        io::ErrorKind::PermissionDenied => Error::store(format!(
+            "{doing} {where_}: permission denied; make the folder writable by this user or choose another --store"
+        )),
+        io::ErrorKind::StorageFull => Error::with_cause(
+            ErrorKind::Store,
+            Cause::NoSpace,
+            format!(
+                "{doing} {where_}: the disk is full; free some space or choose another --store (nothing partial was kept)"
+            ),
+        ),
+        io::ErrorKind::QuotaExceeded => Error::with_cause(
+            ErrorKind::Store,
+            Cause::NoSpace,
+            format!(
+                "{doing} {where_}: the disk quota is used up; free some space or choose another --store (nothing partial was kept)"
+            ),
+        ),
+        io::ErrorKind::FileTooLarge => Error::store(format!(
+            "{doing} {where_}: the file size limit was reached (ulimit -f or the file system's limit); nothing partial was kept"
+        )),
+        io::ErrorKind::ReadOnlyFilesystem => Error::store(format!(
+            "{doing} {where_}: the file system is read-only; choose a writable --store"
+        )),
+        _ => Error::store(format!("{doing} {where_}: {err}")),
+    };
+    error.with_source(err)
+}
+
+/// The io kind of a Node.js/libc error code (`ENOSPC`, …), for the wasm engine's folder store.
+pub fn io_kind_of_code(code: &str) -> std::io::ErrorKind {
+    use std::io::ErrorKind as K;
+    match code {
+        "ENOENT" => K::NotFound,
+        "EACCES" | "EPERM" => K::PermissionDenied,
+        "ENOSPC" => K::StorageFull,
+        "EDQUOT" => K::QuotaExceeded,
+        "EFBIG" => K::FileTooLarge,
+        "EROFS" => K::ReadOnlyFilesystem,
+        "EEXIST" => K::AlreadyExists,
+        _ => K::Other,
+    }
+}
+
+#[cfg(test)]
+mod io_tests {
+    use super::*;
+
+    #[test]
+    fn a_node_error_code_is_worded_as_the_native_store_words_it() {
+        let full = io_error(
+            "/backups/x.sql.gz",
+            "writing",
+            std::io::Error::new(io_kind_of_code("ENOSPC"), "ENOSPC: no space left on device"),
+        );
+        assert_eq!(full.kind(), ErrorKind::Store);
+        assert_eq!(full.cause(), Some(Cause::NoSpace));
+        assert!(full.message().contains("the disk is full"), "{full}");
+        let gone = io_error(
+            "/backups",
+            "listing",
+            std::io::Error::new(io_kind_of_code("ENOENT"), "x"),
+        );
+        assert_eq!(gone.kind(), ErrorKind::NotFound);
+        let other = io_error(
+            "/b",
+            "writing",
+            std::io::Error::new(io_kind_of_code("EIO"), "EIO: i/o error"),
+        );
+        assert_eq!(other.kind(), ErrorKind::Store);
+        assert!(other.message().ends_with("EIO: i/o error"), "{other}");
     }
 }
