@@ -203,6 +203,21 @@ module.exports = function conformance(kind) {
     }
   });
 
+  // core's S3 store and its failure words serve both engines: each engine's SDK only reports.
+  test(`${kind}: S3 failures say what failed and what to do, in core's words`, async () => {
+    const { endpoint, region } = s3.info;
+    const missing = `no-such-bucket-${kind}`;
+    const noBucket = await expectCode(engine(`s3://${missing}/p?endpoint=${endpoint}&region=${region}&path_style=true`).list(), 'E_STORE');
+    assert.equal(noBucket.message, `listing s3://${missing}/p/: bucket '${missing}' does not exist; create it or fix the store URL`);
+    const down = await expectCode(engine(`s3://some-bucket/p?endpoint=http://127.0.0.1:9&region=${region}&path_style=true`).list(), 'E_STORE');
+    assert.match(down.message, /^listing s3:\/\/some-bucket\/p\/: cannot reach http:\/\/127\.0\.0\.1:9 \(.+\); check the endpoint, the network and that the server is up$/s);
+    const wrong = { accessKeyId: s3.info.accessKey, secretAccessKey: 'not-the-secret' };
+    const denied = await expectCode(engine(s3.url(`${kind}-words`), { s3Credentials: wrong }).list(), 'E_STORE');
+    assert.match(denied.message, /: access denied \((AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch)\); check the AWS credentials and the bucket policy$/);
+    const absent = await expectCode(engine(s3.url(`${kind}-words`)).openRead('backstage-catalog-20000101_000000'), 'E_NOT_FOUND');
+    assert.doesNotMatch(absent.message, /not-the-secret/);
+  });
+
   // Regression: a child's unread stdout is drained by Node when the child exits, so a dump that
   // ended before the upload was ready came out empty (wasm engine, second backup onwards).
   test(`${kind}: a tiny dump that ends before the store is ready is still read whole`, async () => {

@@ -128,6 +128,12 @@ impl Error {
         self
     }
 
+    /// As `with_source`, for an underlying error already shared.
+    pub fn with_shared_source(mut self, source: Arc<dyn std::error::Error + Send + Sync>) -> Self {
+        self.source = Some(source);
+        self
+    }
+
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidInput, message)
     }

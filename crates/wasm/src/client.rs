@@ -298,7 +298,7 @@ pub async fn backup_database(
     let abort = AbortLink::new(signal);
     let progress: Arc<dyn Progress> = Arc::new(JsProgress::new(reporter));
     let manifest = backstage_backup_core::database_backup::backup_database(
-        &store,
+        &*store,
         &JsClient::new(client),
         &source,
         &backup,
@@ -334,7 +334,7 @@ pub async fn restore(
     let store = open(store)?;
     let abort = AbortLink::new(signal);
     let report = restore_selected(
-        &store,
+        &*store,
         &JsClient::new(client),
         &selector,
         Some(&target.plugin_id),
@@ -366,7 +366,7 @@ pub async fn drill(
     let store = open(store)?;
     let abort = AbortLink::new(signal);
     let report = drill_selected(
-        &store,
+        &*store,
         &JsClient::new(client),
         &selector,
         &server.connection,

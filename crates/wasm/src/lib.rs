@@ -11,12 +11,14 @@
 
 mod client;
 mod database;
+mod folder;
 mod host;
 mod js;
 mod listing;
 mod location;
 mod ops;
 mod options;
+mod s3;
 mod session;
 mod store;
 mod stream;

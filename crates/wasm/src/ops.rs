@@ -14,11 +14,39 @@ use backstage_backup_core::CancellationToken;
 use wasm_bindgen::prelude::*;
 
 use crate::listing::Entry;
-use crate::store::JsStore;
+use std::sync::Arc;
+
+use backstage_backup_core::store::{FolderStore, S3Store, Store, StoreLocation};
+use backstage_backup_core::Error;
+
 use crate::{coded, from_js, to_js, trust_from};
 
-pub(crate) fn open(store: JsValue) -> Result<JsStore, JsValue> {
-    JsStore::new(store).map_err(coded)
+/// The store a glue object stands for: S3 requests (`s3Url`: core's S3 store over them) or
+/// file system calls (`folderRoot`: core's folder store over them).
+pub(crate) fn open(store: JsValue) -> Result<Arc<dyn Store>, JsValue> {
+    let text = |name: &str| {
+        js_sys::Reflect::get(&store, &name.into())
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    if let Some(root) = text("folderRoot") {
+        let fs = Arc::new(crate::folder::JsFs::new(store));
+        return Ok(Arc::new(FolderStore::new(root.into(), fs)));
+    }
+    let url = text("s3Url").ok_or_else(|| {
+        coded(Error::internal(
+            "the glue gave neither a folder nor S3 calls",
+        ))
+    })?;
+    match StoreLocation::parse(&url).map_err(coded)? {
+        StoreLocation::S3(location) => Ok(Arc::new(S3Store::new(
+            location,
+            Arc::new(crate::s3::JsS3::new(store)),
+        ))),
+        StoreLocation::Local(_) => Err(coded(Error::internal(
+            "the glue gave S3 calls for a folder store",
+        ))),
+    }
 }
 
 pub(crate) fn options(value: JsValue, what: &str) -> Result<serde_json::Value, JsValue> {
@@ -88,7 +116,7 @@ impl Drop for AbortLink {
 pub async fn list_backups(store: JsValue, trust: JsValue) -> Result<JsValue, JsValue> {
     let trust = trust_from(trust)?;
     let store = open(store)?;
-    let entries = list(&store).await.map_err(coded)?;
+    let entries = list(&*store).await.map_err(coded)?;
     to_js(
         &entries
             .iter()
@@ -102,7 +130,7 @@ pub async fn list_backups(store: JsValue, trust: JsValue) -> Result<JsValue, JsV
 pub struct HeldBackup {
     entry: Entry,
     hold: Option<Hold>,
-    store: JsStore,
+    store: Arc<dyn Store>,
 }
 
 #[wasm_bindgen]
@@ -116,7 +144,7 @@ impl HeldBackup {
     /// Lets prune delete the backup again.
     pub async fn release(mut self) {
         if let Some(hold) = self.hold.take() {
-            hold.release(&self.store).await;
+            hold.release(&*self.store).await;
         }
     }
 }
@@ -134,7 +162,7 @@ pub async fn hold_backup(
     let store = open(store)?;
     let abort = AbortLink::new(signal);
     let (entry, held) = hold(
-        &store,
+        &*store,
         &selector,
         plugin_hint.as_deref(),
         &purpose,
@@ -158,7 +186,7 @@ pub async fn prune(store: JsValue, request: JsValue, trust: JsValue) -> Result<J
         .and_then(|r| r.options(trust))
         .map_err(coded)?;
     let store = open(store)?;
-    let report = apply_prune(&store, &options, host().now())
+    let report = apply_prune(&*store, &options, host().now())
         .await
         .map_err(coded)?;
     to_js(&report)
@@ -173,7 +201,7 @@ pub async fn health(store: JsValue, request: JsValue, trust: JsValue) -> Result<
         .and_then(|r| r.thresholds())
         .map_err(coded)?;
     let store = open(store)?;
-    to_js(&judge_health(&store, &thresholds, host().now(), &trust).await)
+    to_js(&judge_health(&*store, &thresholds, host().now(), &trust).await)
 }
 
 /// Progress to the glue's reporter (`{phase(name), bytes({raw, stored, total})}`); a failing
@@ -219,7 +247,7 @@ pub async fn verify(
     let progress = JsProgress {
         reporter: send_wrapper::SendWrapper::new(reporter),
     };
-    let report = verify_selected(&store, &selector, &trust, &progress, &abort.token)
+    let report = verify_selected(&*store, &selector, &trust, &progress, &abort.token)
         .await
         .map_err(coded)?;
     to_js(&report)
@@ -233,7 +261,7 @@ pub struct DownloadJs {
     opened: JsValue,
     download: std::rc::Rc<std::cell::RefCell<Option<backstage_backup_core::download::Download>>>,
     closed: std::rc::Rc<std::cell::Cell<bool>>,
-    store: JsStore,
+    store: Arc<dyn Store>,
 }
 
 /// Opens the backup `selector` names for a download, held against prune while it is read.
@@ -245,7 +273,7 @@ pub async fn open_download(
 ) -> Result<DownloadJs, JsValue> {
     let trust = trust_from(trust)?;
     let store = open(store)?;
-    let download = backstage_backup_core::download::open_download(&store, &selector, &trust)
+    let download = backstage_backup_core::download::open_download(&*store, &selector, &trust)
         .await
         .map_err(coded)?;
     Ok(DownloadJs {
@@ -277,7 +305,7 @@ impl DownloadJs {
                 Ok(Some(chunk)) => {
                     if closed.get() {
                         // close() came while this read: it could not release what it did not see.
-                        download.release(&store).await;
+                        download.release(&*store).await;
                     } else {
                         *slot.borrow_mut() = Some(download);
                     }
@@ -285,7 +313,7 @@ impl DownloadJs {
                 }
                 // The end or a failure: the backup goes free.
                 outcome => {
-                    download.release(&store).await;
+                    download.release(&*store).await;
                     outcome.map(|_| JsValue::NULL).map_err(coded)
                 }
             }
@@ -297,7 +325,7 @@ impl DownloadJs {
         self.closed.set(true);
         let taken = self.download.borrow_mut().take();
         if let Some(download) = taken {
-            download.release(&self.store).await;
+            download.release(&*self.store).await;
         }
     }
 }

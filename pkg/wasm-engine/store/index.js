@@ -1,13 +1,12 @@
 'use strict';
-// Opens the store a URL names. Every store offers: describe, put, putNew, startUpload (write,
-// complete, abort), get ({stream, size}), list ([{key, size}]), delete,
-// pendingUploads ([{key, started_ms, handle}]) and abortPending: core's Store trait.
+// What a store URL needs from Node: the file system calls core's folder store runs over
+// (local.js) or the S3 requests core's S3 store runs over (s3.js); crates/wasm opens the store.
 const fs = require('node:fs');
 const path = require('node:path');
 
 const core = require('../core');
 const { parseLocation } = require('./location');
-const { LocalStore } = require('./local');
+const { FolderFs } = require('./local');
 
 /**
  * Refuses a local store folder other users can write to or replace (core's folder_safety
@@ -35,10 +34,10 @@ function openStore(url, s3Credentials) {
   const loc = parseLocation(url);
   if (loc.kind === 'local') {
     checkStoreFolder(loc.path);
-    return new LocalStore(loc.path);
+    return new FolderFs(loc.path);
   }
-  const { S3Store } = require('./s3');
-  return new S3Store(loc, s3Credentials);
+  const { S3Calls } = require('./s3');
+  return new S3Calls(String(url), loc, s3Credentials);
 }
 
 module.exports = { openStore };

@@ -117,7 +117,7 @@ pub async fn locate(
             .unwrap_or(Path::new("."));
         if let Ok(name) = BackupName::parse_id(file) {
             if name.key(backstage_backup_core::naming::Part::Data) == file {
-                let store: Arc<dyn Store> = Arc::new(store::LocalStore::new(dir.to_path_buf()));
+                let store: Arc<dyn Store> = Arc::new(store::FolderStore::local(dir.to_path_buf()));
                 let (entry, hold) =
                     hold_backup(store.as_ref(), &name.id(), None, purpose, cancel).await?;
                 return Ok(Located {
@@ -141,7 +141,8 @@ pub async fn locate(
                 .path()
                 .join(name.key(backstage_backup_core::naming::Part::Data)),
         )?;
-        let store: Arc<dyn Store> = Arc::new(store::LocalStore::new(scratch.path().to_path_buf()));
+        let store: Arc<dyn Store> =
+            Arc::new(store::FolderStore::local(scratch.path().to_path_buf()));
         // A scratch folder of this process: no prune can reach it.
         let entry = find_backup(store.as_ref(), &name.id()).await?;
         return Ok(Located {

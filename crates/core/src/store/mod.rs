@@ -2,11 +2,13 @@
 //! (a local folder, S3, memory for tests, and in the WebAssembly engine the glue's JS stores);
 //! callers above it never know which they have.
 
+pub mod folder;
 #[cfg(feature = "runtime")]
 mod local;
 mod memory;
+pub mod s3;
 #[cfg(feature = "s3")]
-mod s3;
+mod s3_sdk;
 
 #[cfg(feature = "runtime")]
 use std::sync::Arc;
@@ -19,11 +21,9 @@ use tokio::io::AsyncRead;
 use crate::error::{Cause, Error, ErrorKind, Result};
 
 pub use crate::location::{S3Location, ServerSideEncryption, StoreLocation, DEFAULT_STORE};
-#[cfg(feature = "runtime")]
-pub use local::LocalStore;
+pub use folder::{FolderFs, FolderStore};
 pub use memory::MemoryStore;
-#[cfg(feature = "s3")]
-pub use s3::S3Store;
+pub use s3::{S3Calls, S3Store};
 
 /// An object directly under the store's prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,12 +154,10 @@ pub async fn open_with(
             if !insecure_folders_allowed() {
                 crate::folder_safety::check_store_folder(path)?;
             }
-            Ok(Arc::new(LocalStore::new(path.clone())))
+            Ok(Arc::new(FolderStore::local(path.clone())))
         }
         #[cfg(feature = "s3")]
-        StoreLocation::S3(s3) => Ok(Arc::new(
-            S3Store::connect_with(s3.clone(), credentials).await?,
-        )),
+        StoreLocation::S3(s3) => Ok(Arc::new(s3_sdk::connect(s3.clone(), credentials).await?)),
         #[cfg(not(feature = "s3"))]
         StoreLocation::S3(_) => Err(Error::invalid(
             "this build has no S3 support; use a build with the `s3` feature",

@@ -1,29 +1,23 @@
-//! S3 and S3-compatible servers. Large objects go up as multipart uploads with a SHA-256 per
-//! part (the SDK's default CRC32 streaming checksums corrupt bodies on some compatible servers),
-//! a few parts in flight at once, part sizes that grow so 10,000 parts always suffice, and an
-//! abort on any failure: an object is visible whole or not at all.
+//! The S3 store's protocol, written once for both engines over [`S3Calls`] (one S3 request a
+//! method): large objects go up as multipart uploads with a SHA-256 per part, a few parts in
+//! flight, part sizes that grow so 10,000 parts always suffice, a HEAD before Complete so an
+//! existing object is never replaced, and an abort on any failure: an object is visible whole
+//! or not at all. Natively the calls are aws-sdk-s3's (`s3_sdk.rs`); in the WebAssembly engine
+//! they are @aws-sdk/client-s3's, made by the glue.
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
-use aws_credential_types::provider::error::CredentialsError;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{
-    ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, ServerSideEncryption as AwsSse,
-};
-use aws_sdk_s3::Client;
+use base64::Engine as _;
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use futures::stream::{FuturesUnordered, StreamExt};
 use sha2::{Digest as _, Sha256};
-use tokio::task::JoinSet;
 
 use super::{ObjectMeta, ObjectReader, PendingUpload, Store, Upload};
-use crate::error::{Cause, Error, Result};
-use crate::location::{S3Location, ServerSideEncryption};
+use crate::error::{Cause, Error, ErrorKind, Result};
+use crate::location::S3Location;
 
 /// First parts are 6 MiB (S3's minimum is 5); the size doubles every 1,000 parts
 /// (6 MiB × 1,000 × (2¹⁰ − 1) ≈ 5.9 TiB within 10,000 parts, above S3's 5 TiB object limit).
@@ -38,68 +32,223 @@ pub fn part_size(part_number: i32) -> usize {
     FIRST_PART_SIZE << step
 }
 
+/// Why an S3 request failed, as the client saw it; [`s3_error`] words it.
+#[derive(Debug, Clone, Default)]
+pub struct S3Failure {
+    pub reason: S3FailureReason,
+    /// S3's error code (`NoSuchKey`, `AccessDenied`, `PreconditionFailed`, …), when it answered.
+    pub code: Option<String>,
+    /// The HTTP status, when it answered.
+    pub status: Option<u16>,
+    /// The client's own description, for the message's detail.
+    pub detail: String,
+    pub source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum S3FailureReason {
+    /// The server answered with an error.
+    #[default]
+    Answered,
+    /// No answer: refused, unresolvable, reset or timed out.
+    Unreachable,
+    /// The credential chain yielded nothing usable; no request was sent.
+    NoCredentials,
+    /// No region was configured; no request was sent.
+    NoRegion,
+}
+
+impl S3Failure {
+    fn is_code(&self, codes: &[&str]) -> bool {
+        self.code.as_deref().is_some_and(|c| codes.contains(&c))
+    }
+
+    fn is_not_found(&self) -> bool {
+        self.is_code(&["NoSuchKey", "NotFound"])
+            || (self.status == Some(404) && !self.is_code(&["NoSuchBucket", "NoSuchUpload"]))
+    }
+
+    /// A conditional write (`If-None-Match: *`) found the key taken.
+    fn is_precondition_failed(&self) -> bool {
+        self.is_code(&["PreconditionFailed", "ConditionalRequestConflict"])
+            || self.status == Some(412)
+    }
+}
+
+/// An S3 failure in words that say what to do, naming the object (never a credential).
+pub fn s3_error(location: &S3Location, doing: &str, key: &str, failure: S3Failure) -> Error {
+    let bucket = &location.bucket;
+    let what = format!("{doing} s3://{bucket}/{key}");
+    let detail = &failure.detail;
+    let code = failure.code.as_deref().unwrap_or_default();
+    let error = match failure.reason {
+        S3FailureReason::NoRegion => Error::invalid(
+            "no AWS region is set for the S3 store: add ?region=… to the URL or set AWS_REGION",
+        ),
+        S3FailureReason::NoCredentials => Error::with_cause(
+            ErrorKind::Store,
+            Cause::NoCredentials,
+            format!(
+                "{what}: no usable AWS credentials ({detail}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
+                 AWS_PROFILE, or run with an IAM role"
+            ),
+        ),
+        S3FailureReason::Unreachable => {
+            let endpoint = location.endpoint.as_deref().unwrap_or("AWS S3");
+            Error::store(format!(
+                "{what}: cannot reach {endpoint} ({detail}); check the endpoint, the network and that the server is up"
+            ))
+        }
+        S3FailureReason::Answered if failure.is_not_found() => {
+            Error::not_found(format!("{what}: no such object"))
+        }
+        S3FailureReason::Answered if code == "NoSuchBucket" => Error::store(format!(
+            "{what}: bucket '{bucket}' does not exist; create it or fix the store URL"
+        )),
+        S3FailureReason::Answered
+            if matches!(
+                code,
+                "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch"
+            ) =>
+        {
+            Error::store(format!(
+                "{what}: access denied ({code}); check the AWS credentials and the bucket policy"
+            ))
+        }
+        S3FailureReason::Answered => Error::store(format!("{what}: {detail}")),
+    };
+    match failure.source {
+        Some(source) => error.with_shared_source(source),
+        None => error,
+    }
+}
+
+/// One part of a multipart upload, sent with its SHA-256.
 #[derive(Debug, Clone)]
+pub struct PartRequest {
+    pub key: String,
+    pub upload_id: String,
+    pub part_number: i32,
+    pub body: Bytes,
+    /// Base64 SHA-256 of `body`, checked by the server.
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedPart {
+    pub part_number: i32,
+    pub etag: Option<String>,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListedObject {
+    /// The full key, prefix included.
+    pub key: String,
+    pub size: u64,
+    pub modified: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ObjectPage {
+    pub objects: Vec<ListedObject>,
+    /// Where the next page starts; none after the last.
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListedUpload {
+    pub key: String,
+    pub upload_id: String,
+    pub initiated: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UploadPage {
+    pub uploads: Vec<ListedUpload>,
+    pub truncated: bool,
+    pub next_key_marker: Option<String>,
+    pub next_upload_id_marker: Option<String>,
+}
+
+/// What the S3 store needs from a client: one request a method, full keys, nothing decided.
+/// Writes carry the location's server-side encryption (the client is made for one location).
+#[async_trait]
+pub trait S3Calls: Send + Sync + 'static {
+    /// PutObject with the body's SHA-256; `if_none_match` adds `If-None-Match: *`.
+    async fn put_object(
+        &self,
+        key: &str,
+        body: Bytes,
+        sha256: &str,
+        if_none_match: bool,
+    ) -> Result<(), S3Failure>;
+    /// CreateMultipartUpload (SHA-256 checksums, gzip content type); the upload id.
+    async fn create_upload(&self, key: &str) -> Result<Option<String>, S3Failure>;
+    /// UploadPart, sent now: the future only collects the answer, so parts travel while the
+    /// caller produces the next one.
+    fn upload_part(
+        &self,
+        part: PartRequest,
+    ) -> BoxFuture<'static, Result<CompletedPart, S3Failure>>;
+    async fn complete_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+    ) -> Result<(), S3Failure>;
+    async fn abort_upload(&self, key: &str, upload_id: &str) -> Result<(), S3Failure>;
+    /// AbortMultipartUpload without waiting for it (an upload dropped mid-way).
+    fn abort_upload_in_background(&self, key: &str, upload_id: &str);
+    /// HeadObject: Ok when the object exists.
+    async fn head_object(&self, key: &str) -> Result<(), S3Failure>;
+    /// GetObject: the body and its length.
+    async fn get_object(&self, key: &str) -> Result<(ObjectReader, u64), S3Failure>;
+    /// One page of ListObjectsV2 under `prefix`, delimited by `/`.
+    async fn list_objects(
+        &self,
+        prefix: &str,
+        token: Option<String>,
+    ) -> Result<ObjectPage, S3Failure>;
+    /// One page of ListMultipartUploads under `prefix`.
+    async fn list_uploads(
+        &self,
+        prefix: &str,
+        key_marker: Option<String>,
+        upload_id_marker: Option<String>,
+    ) -> Result<UploadPage, S3Failure>;
+    async fn delete_object(&self, key: &str) -> Result<(), S3Failure>;
+}
+
+/// An S3 store: the protocol above over a client's calls.
+#[derive(Clone)]
 pub struct S3Store {
-    client: Client,
+    calls: Arc<dyn S3Calls>,
     location: S3Location,
 }
 
-impl S3Store {
-    /// Builds a client from the standard AWS chain (environment, profiles and SSO, web
-    /// identity, instance roles) with the URL's region, endpoint and addressing on top.
-    pub async fn connect(location: S3Location) -> Result<Self> {
-        Self::connect_with(location, None).await
+impl std::fmt::Debug for S3Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Store")
+            .field("location", &self.location)
+            .finish_non_exhaustive()
     }
+}
 
-    /// As `connect`, with credentials given by the caller instead of the AWS chain.
-    pub async fn connect_with(
-        location: S3Location,
-        credentials: Option<&super::S3Credentials>,
-    ) -> Result<Self> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(
-                RetryConfig::standard()
-                    // Six: a loaded S3-compatible server can answer one real 500 after a burst of 503s.
-                    .with_max_attempts(6)
-                    .with_initial_backoff(Duration::from_millis(200)),
-            )
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(10))
-                    .read_timeout(Duration::from_secs(120))
-                    .build(),
-            );
-        if let Some(region) = &location.region {
-            loader = loader.region(Region::new(region.clone()));
-        }
-        if let Some(given) = credentials {
-            loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
-                &given.access_key_id,
-                &given.secret_access_key,
-                given.session_token.clone(),
-                None,
-                "backstage-backup-configuration",
-            ));
-        }
-        let shared = loader.load().await;
-        let mut config = aws_sdk_s3::config::Builder::from(&shared);
-        if shared.region().is_none() {
-            if location.endpoint.is_none() && shared.endpoint_url().is_none() {
-                return Err(Error::invalid(
-                    "no AWS region is set for the S3 store: add ?region=… to the URL or set AWS_REGION",
-                ));
-            }
-            // S3-compatible servers accept any region name; us-east-1 is the convention.
-            config = config.region(Region::new("us-east-1"));
-        }
-        if let Some(endpoint) = &location.endpoint {
-            config = config.endpoint_url(endpoint);
-        }
-        config = config.force_path_style(location.path_style);
-        Ok(S3Store {
-            client: Client::from_conf(config.build()),
-            location,
-        })
+pub(crate) fn sha256_base64(data: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(data))
+}
+
+fn already_exists(key: &str) -> Error {
+    Error::new(
+        ErrorKind::AlreadyExists,
+        format!("{key} already exists in the store"),
+    )
+}
+
+impl S3Store {
+    pub fn new(location: S3Location, calls: Arc<dyn S3Calls>) -> S3Store {
+        S3Store { calls, location }
     }
 
     fn full_key(&self, key: &str) -> String {
@@ -124,116 +273,24 @@ impl S3Store {
         (!rest.is_empty() && !rest.contains('/')).then_some(rest)
     }
 
-    /// PutObject with a SHA-256; `exclusive` adds `If-None-Match: *` (S3's conditional write).
+    fn error(&self, doing: &str, key: &str, failure: S3Failure) -> Error {
+        s3_error(&self.location, doing, key, failure)
+    }
+
     async fn write_small(&self, key: &str, data: Bytes, exclusive: bool) -> Result<()> {
-        let mut request = self
-            .client
-            .put_object()
-            .bucket(&self.location.bucket)
-            .key(self.full_key(key))
-            .checksum_algorithm(ChecksumAlgorithm::Sha256)
-            .checksum_sha256(sha256_base64(&data))
-            .body(ByteStream::from(data));
-        request = match &self.location.sse {
-            None => request,
-            Some(ServerSideEncryption::Aes256) => request.server_side_encryption(AwsSse::Aes256),
-            Some(ServerSideEncryption::Kms { key_id }) => request
-                .server_side_encryption(AwsSse::AwsKms)
-                .set_ssekms_key_id(key_id.clone()),
-        };
-        if exclusive {
-            request = request.if_none_match("*");
-        }
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(e)
-                if matches!(
-                    e.code(),
-                    Some("PreconditionFailed") | Some("ConditionalRequestConflict")
-                ) =>
-            {
-                Err(Error::new(
-                    crate::error::ErrorKind::AlreadyExists,
-                    format!("{key} already exists in the store"),
-                ))
+        let sha256 = sha256_base64(&data);
+        match self
+            .calls
+            .put_object(&self.full_key(key), data, &sha256, exclusive)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(failure) if exclusive && failure.is_precondition_failed() => {
+                Err(already_exists(key))
             }
-            Err(e) => Err(self.error("writing", key, e)),
+            Err(failure) => Err(self.error("writing", key, failure)),
         }
     }
-
-    fn error<E, R>(&self, doing: &str, key: &str, err: SdkError<E, R>) -> Error
-    where
-        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug + Send + Sync + 'static,
-    {
-        s3_error(&self.location, doing, key, err)
-    }
-}
-
-fn s3_error<E, R>(location: &S3Location, doing: &str, key: &str, err: SdkError<E, R>) -> Error
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    let bucket = &location.bucket;
-    let code = err.code().map(str::to_string);
-    let detail = DisplayErrorContext(&err).to_string();
-    let what = format!("{doing} s3://{bucket}/{key}");
-    let error = match code.as_deref() {
-        Some("NoSuchKey") | Some("NotFound") => Error::not_found(format!("{what}: no such object")),
-        Some("NoSuchBucket") => Error::store(format!(
-            "{what}: bucket '{bucket}' does not exist; create it or fix the store URL"
-        )),
-        Some("AccessDenied") | Some("InvalidAccessKeyId") | Some("SignatureDoesNotMatch") => {
-            Error::store(format!(
-                "{what}: access denied ({}); check the AWS credentials and the bucket policy",
-                code.unwrap_or_default()
-            ))
-        }
-        // Before the dispatch arm: the SDK reports a failed credential chain as a failure to
-        // send (it resolves credentials just before sending), which is not "cannot reach".
-        _ if lacks_credentials(&err) => Error::with_cause(
-            crate::error::ErrorKind::Store,
-            Cause::NoCredentials,
-            format!(
-                "{what}: no usable AWS credentials ({detail}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
-                 AWS_PROFILE, or run with an IAM role"
-            ),
-        ),
-        _ => match &err {
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-                let endpoint = location.endpoint.as_deref().unwrap_or("AWS S3");
-                Error::store(format!(
-                    "{what}: cannot reach {endpoint} ({detail}); check the endpoint, the network and that the server is up"
-                ))
-            }
-            _ => Error::store(format!("{what}: {detail}")),
-        },
-    };
-    error.with_source(err)
-}
-
-/// Whether the SDK gave up for want of credentials. The AWS credential chain fails with a
-/// typed `CredentialsError` (not loaded, provider failed, timed out, misconfigured), which the
-/// SDK keeps in the error's source chain; so the chain is walked rather than the text read.
-fn lacks_credentials(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next = Some(err);
-    while let Some(e) = next {
-        if e.is::<CredentialsError>() {
-            return true;
-        }
-        next = e.source();
-    }
-    false
-}
-
-fn sha256_base64(data: &[u8]) -> String {
-    aws_smithy_types::base64::encode(Sha256::digest(data))
-}
-
-fn to_utc(time: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Utc>> {
-    let t = time?;
-    DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
 #[async_trait]
@@ -252,28 +309,13 @@ impl Store for S3Store {
 
     async fn start_upload(&self, key: &str) -> Result<Box<dyn Upload>> {
         let full_key = self.full_key(key);
-        let mut request = self
-            .client
-            .create_multipart_upload()
-            .bucket(&self.location.bucket)
-            .key(&full_key)
-            .content_type("application/gzip")
-            .checksum_algorithm(ChecksumAlgorithm::Sha256);
-        request = match &self.location.sse {
-            None => request,
-            Some(ServerSideEncryption::Aes256) => request.server_side_encryption(AwsSse::Aes256),
-            Some(ServerSideEncryption::Kms { key_id }) => request
-                .server_side_encryption(AwsSse::AwsKms)
-                .set_ssekms_key_id(key_id.clone()),
-        };
-        let created = request
-            .send()
+        let upload_id = self
+            .calls
+            .create_upload(&full_key)
             .await
-            .map_err(|e| self.error("starting the upload of", key, e))?;
-        let upload_id = created
-            .upload_id()
-            .ok_or_else(|| Error::store("the S3 server returned no upload id"))?
-            .to_string();
+            .map_err(|e| self.error("starting the upload of", key, e))?
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| Error::store("the S3 server returned no upload id"))?;
         Ok(Box::new(S3Upload {
             store: self.clone(),
             key: key.to_string(),
@@ -281,46 +323,41 @@ impl Store for S3Store {
             upload_id,
             buffer: BytesMut::new(),
             next_part: 1,
-            in_flight: JoinSet::new(),
+            in_flight: FuturesUnordered::new(),
             done: Vec::new(),
             open: true,
         }))
     }
 
     async fn get(&self, key: &str) -> Result<(ObjectReader, u64)> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.location.bucket)
-            .key(self.full_key(key))
-            .send()
+        self.calls
+            .get_object(&self.full_key(key))
             .await
-            .map_err(|e| self.error("reading", key, e))?;
-        let size = out.content_length().unwrap_or(0).max(0) as u64;
-        Ok((Box::new(out.body.into_async_read()), size))
+            .map_err(|e| self.error("reading", key, e))
     }
 
     async fn list(&self) -> Result<Vec<ObjectMeta>> {
+        let prefix = self.list_prefix();
         let mut out = Vec::new();
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.location.bucket)
-            .prefix(self.list_prefix())
-            .delimiter("/")
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.error("listing", &self.list_prefix(), e))?;
-            for object in page.contents() {
-                let Some(key) = object.key().and_then(|k| self.relative(k)) else {
-                    continue;
-                };
-                out.push(ObjectMeta {
-                    key: key.to_string(),
-                    size: object.size().unwrap_or(0).max(0) as u64,
-                    modified: to_utc(object.last_modified()),
-                });
+        let mut token = None;
+        loop {
+            let page = self
+                .calls
+                .list_objects(&prefix, token.take())
+                .await
+                .map_err(|e| self.error("listing", &prefix, e))?;
+            for object in page.objects {
+                if let Some(key) = self.relative(&object.key) {
+                    out.push(ObjectMeta {
+                        key: key.to_string(),
+                        size: object.size,
+                        modified: object.modified,
+                    });
+                }
+            }
+            match page.next_token {
+                Some(next) if !next.is_empty() => token = Some(next),
+                _ => break,
             }
         }
         out.sort_by(|a, b| a.key.cmp(&b.key));
@@ -328,66 +365,50 @@ impl Store for S3Store {
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
-        self.client
-            .delete_object()
-            .bucket(&self.location.bucket)
-            .key(self.full_key(key))
-            .send()
+        self.calls
+            .delete_object(&self.full_key(key))
             .await
-            .map_err(|e| self.error("deleting", key, e))?;
-        Ok(())
+            .map_err(|e| self.error("deleting", key, e))
     }
 
     async fn pending_uploads(&self) -> Result<Vec<PendingUpload>> {
+        let prefix = self.list_prefix();
         let mut out = Vec::new();
-        let (mut key_marker, mut id_marker) = (None::<String>, None::<String>);
+        let (mut key_marker, mut id_marker) = (None, None);
         loop {
             let page = self
-                .client
-                .list_multipart_uploads()
-                .bucket(&self.location.bucket)
-                .prefix(self.list_prefix())
-                .set_key_marker(key_marker.clone())
-                .set_upload_id_marker(id_marker.clone())
-                .send()
+                .calls
+                .list_uploads(&prefix, key_marker.take(), id_marker.take())
                 .await
-                .map_err(|e| self.error("listing uploads in", &self.list_prefix(), e))?;
-            for upload in page.uploads() {
-                let (Some(full), Some(id)) = (upload.key(), upload.upload_id()) else {
-                    continue;
-                };
-                if let Some(key) = self.relative(full) {
+                .map_err(|e| self.error("listing uploads in", &prefix, e))?;
+            for upload in page.uploads {
+                if let Some(key) = self.relative(&upload.key) {
                     out.push(PendingUpload {
                         key: key.to_string(),
-                        started: to_utc(upload.initiated()),
-                        handle: id.to_string(),
+                        started: upload.initiated,
+                        handle: upload.upload_id,
                     });
                 }
             }
-            if page.is_truncated() != Some(true) {
+            if !page.truncated
+                || (page.next_key_marker.is_none() && page.next_upload_id_marker.is_none())
+            {
                 break;
             }
-            key_marker = page.next_key_marker().map(str::to_string);
-            id_marker = page.next_upload_id_marker().map(str::to_string);
-            if key_marker.is_none() && id_marker.is_none() {
-                break;
-            }
+            (key_marker, id_marker) = (page.next_key_marker, page.next_upload_id_marker);
         }
         Ok(out)
     }
 
     async fn abort_pending(&self, pending: &PendingUpload) -> Result<()> {
-        self.client
-            .abort_multipart_upload()
-            .bucket(&self.location.bucket)
-            .key(self.full_key(&pending.key))
-            .upload_id(&pending.handle)
-            .send()
+        self.calls
+            .abort_upload(&self.full_key(&pending.key), &pending.handle)
             .await
-            .map_err(|e| self.error("aborting the upload of", &pending.key, e))?;
-        Ok(())
+            .map_err(|e| self.error("aborting the upload of", &pending.key, e))
     }
 }
+
+type PartInFlight = BoxFuture<'static, (i32, Result<CompletedPart, S3Failure>)>;
 
 struct S3Upload {
     store: S3Store,
@@ -396,7 +417,7 @@ struct S3Upload {
     upload_id: String,
     buffer: BytesMut,
     next_part: i32,
-    in_flight: JoinSet<Result<CompletedPart>>,
+    in_flight: FuturesUnordered<PartInFlight>,
     done: Vec<CompletedPart>,
     /// Neither completed nor aborted yet: Drop must abort.
     open: bool,
@@ -406,65 +427,39 @@ impl S3Upload {
     fn send_part(&mut self, body: Bytes) {
         let part_number = self.next_part;
         self.next_part += 1;
-        let (client, bucket) = (
-            self.store.client.clone(),
-            self.store.location.bucket.clone(),
-        );
-        let (full_key, upload_id) = (self.full_key.clone(), self.upload_id.clone());
-        let location = self.store.location.clone();
-        let key = self.key.clone();
-        self.in_flight.spawn(async move {
-            let checksum = sha256_base64(&body);
-            let out = client
-                .upload_part()
-                .bucket(bucket)
-                .key(full_key)
-                .upload_id(upload_id)
-                .part_number(part_number)
-                .checksum_algorithm(ChecksumAlgorithm::Sha256)
-                .checksum_sha256(&checksum)
-                .body(ByteStream::from(body))
-                .send()
-                .await
-                .map_err(|e| {
-                    s3_error(
-                        &location,
-                        &format!("uploading part {part_number} of"),
-                        &key,
-                        e,
-                    )
-                })?;
-            Ok(CompletedPart::builder()
-                .part_number(part_number)
-                .set_e_tag(out.e_tag().map(str::to_string))
-                .checksum_sha256(checksum)
-                .build())
+        let sending = self.store.calls.upload_part(PartRequest {
+            key: self.full_key.clone(),
+            upload_id: self.upload_id.clone(),
+            part_number,
+            sha256: sha256_base64(&body),
+            body,
         });
+        self.in_flight
+            .push(Box::pin(async move { (part_number, sending.await) }));
     }
 
     async fn collect_one(&mut self) -> Result<()> {
-        if let Some(joined) = self.in_flight.join_next().await {
-            let part =
-                joined.map_err(|e| Error::internal(format!("upload task failed: {e}")))??;
+        if let Some((part_number, answer)) = self.in_flight.next().await {
+            let part = answer.map_err(|e| {
+                self.store
+                    .error(&format!("uploading part {part_number} of"), &self.key, e)
+            })?;
             self.done.push(part);
         }
         Ok(())
     }
 
+    /// Lets the parts in flight settle, then aborts: S3 may keep a part that lands after the
+    /// abort, so the abort comes last and nothing of the upload stays.
     async fn abort_now(&mut self) -> Result<()> {
         self.open = false;
-        self.in_flight.abort_all();
-        while self.in_flight.join_next().await.is_some() {}
+        self.buffer.clear();
+        while self.in_flight.next().await.is_some() {}
         self.store
-            .client
-            .abort_multipart_upload()
-            .bucket(&self.store.location.bucket)
-            .key(&self.full_key)
-            .upload_id(&self.upload_id)
-            .send()
+            .calls
+            .abort_upload(&self.full_key, &self.upload_id)
             .await
-            .map_err(|e| self.store.error("aborting the upload of", &self.key, e))?;
-        Ok(())
+            .map_err(|e| self.store.error("aborting the upload of", &self.key, e))
     }
 
     async fn finish(&mut self) -> Result<()> {
@@ -476,38 +471,17 @@ impl S3Upload {
             self.collect_one().await?;
         }
         // Refuse to replace an existing backup (two writers are already kept apart by locks).
-        let exists = self
-            .store
-            .client
-            .head_object()
-            .bucket(&self.store.location.bucket)
-            .key(&self.full_key)
-            .send()
-            .await;
-        match exists {
-            Ok(_) => {
-                return Err(Error::new(
-                    crate::error::ErrorKind::AlreadyExists,
-                    format!("{} already exists in the store", self.key),
-                ))
-            }
-            Err(SdkError::ServiceError(e)) if e.err().is_not_found() => {}
-            Err(e) => return Err(self.store.error("checking", &self.key, e)),
+        match self.store.calls.head_object(&self.full_key).await {
+            Ok(()) => return Err(already_exists(&self.key)),
+            Err(failure)
+                if failure.reason == S3FailureReason::Answered && failure.is_not_found() => {}
+            Err(failure) => return Err(self.store.error("checking", &self.key, failure)),
         }
         let mut parts = std::mem::take(&mut self.done);
-        parts.sort_by_key(|p| p.part_number());
+        parts.sort_by_key(|p| p.part_number);
         self.store
-            .client
-            .complete_multipart_upload()
-            .bucket(&self.store.location.bucket)
-            .key(&self.full_key)
-            .upload_id(&self.upload_id)
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(parts))
-                    .build(),
-            )
-            .send()
+            .calls
+            .complete_upload(&self.full_key, &self.upload_id, &parts)
             .await
             .map_err(|e| self.store.error("completing the upload of", &self.key, e))?;
         self.open = false;
@@ -518,15 +492,18 @@ impl S3Upload {
 #[async_trait]
 impl Upload for S3Upload {
     async fn write(&mut self, chunk: Bytes) -> Result<()> {
+        if !self.open {
+            return Err(Error::internal("write after the upload ended"));
+        }
         self.buffer.extend_from_slice(&chunk);
         while self.buffer.len() >= part_size(self.next_part) {
-            let body = self.buffer.split_to(part_size(self.next_part)).freeze();
             while self.in_flight.len() >= MAX_PARTS_IN_FLIGHT {
                 if let Err(err) = self.collect_one().await {
                     let _ = self.abort_now().await;
                     return Err(err);
                 }
             }
+            let body = self.buffer.split_to(part_size(self.next_part)).freeze();
             self.send_part(body);
         }
         Ok(())
@@ -547,21 +524,11 @@ impl Upload for S3Upload {
 
 impl Drop for S3Upload {
     fn drop(&mut self) {
-        // Dropped mid-way (a cancelled future): abort in the background so no parts linger.
+        // Dropped mid-way (a cancelled future): abort without waiting, so no parts linger.
         if self.open {
-            self.in_flight.abort_all();
-            if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                let request = self
-                    .store
-                    .client
-                    .abort_multipart_upload()
-                    .bucket(&self.store.location.bucket)
-                    .key(&self.full_key)
-                    .upload_id(&self.upload_id);
-                handle.spawn(async move {
-                    let _ = request.send().await;
-                });
-            }
+            self.store
+                .calls
+                .abort_upload_in_background(&self.full_key, &self.upload_id);
         }
     }
 }
@@ -579,58 +546,91 @@ mod tests {
         assert_eq!(part_size(1001), 12 << 20);
     }
 
-    /// A store whose credential chain yields `credentials`, at an address nothing answers on.
-    fn store_with(
-        credentials: impl aws_credential_types::provider::ProvideCredentials + 'static,
-    ) -> S3Store {
-        // Port 9 (discard): refused at once on a machine that serves nothing there.
-        let endpoint = "http://127.0.0.1:9";
-        let config = aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(endpoint)
-            .force_path_style(true)
-            .retry_config(RetryConfig::disabled())
-            .credentials_provider(credentials)
-            .build();
-        S3Store {
-            client: Client::from_conf(config),
-            location: S3Location {
-                bucket: "b".into(),
-                prefix: String::new(),
-                region: None,
-                endpoint: Some(endpoint.into()),
-                path_style: true,
-                sse: None,
-            },
+    fn location() -> S3Location {
+        S3Location {
+            bucket: "b".into(),
+            prefix: String::new(),
+            region: None,
+            endpoint: Some("http://127.0.0.1:9".into()),
+            path_style: true,
+            sse: None,
         }
     }
 
-    #[tokio::test]
-    async fn a_failed_credential_chain_is_no_credentials_not_unreachable() {
-        let store = store_with(aws_credential_types::credential_fn::provide_credentials_fn(
-            || async { Err(CredentialsError::not_loaded("none in this test")) },
-        ));
-        let err = store.list().await.unwrap_err();
-        assert_eq!(err.cause(), Some(Cause::NoCredentials), "{err}");
-        assert_eq!(err.kind(), crate::error::ErrorKind::Store);
-        assert!(err.message().contains("no usable AWS credentials"), "{err}");
-        let err = err.context("listing backups");
-        assert_eq!(err.cause(), Some(Cause::NoCredentials), "{err}");
+    fn answered(code: Option<&str>, status: Option<u16>) -> S3Failure {
+        S3Failure {
+            code: code.map(str::to_string),
+            status,
+            detail: "detail".into(),
+            ..S3Failure::default()
+        }
     }
 
-    #[tokio::test]
-    async fn an_unreachable_server_with_credentials_is_not_a_credentials_failure() {
-        let store = store_with(aws_sdk_s3::config::Credentials::new(
-            "AKIDEXAMPLE",
-            "secret",
-            None,
-            None,
-            "test",
-        ));
-        let err = store.list().await.unwrap_err();
-        assert_eq!(err.cause(), None, "{err}");
-        assert!(err.message().contains("cannot reach"), "{err}");
-        assert!(std::error::Error::source(&err).is_some());
+    #[test]
+    fn each_failure_is_worded_by_what_it_means() {
+        let worded = |failure| s3_error(&location(), "reading", "k", failure);
+        // A HEAD's 404 has no body, so no code: the status alone says "not found".
+        for failure in [
+            answered(Some("NoSuchKey"), Some(404)),
+            answered(Some("NotFound"), None),
+            answered(None, Some(404)),
+        ] {
+            assert_eq!(worded(failure).kind(), ErrorKind::NotFound);
+        }
+        let bucket = worded(answered(Some("NoSuchBucket"), Some(404)));
+        assert_eq!(bucket.kind(), ErrorKind::Store);
+        assert!(
+            bucket.message().contains("bucket 'b' does not exist"),
+            "{bucket}"
+        );
+        let denied = worded(answered(Some("SignatureDoesNotMatch"), Some(403)));
+        assert!(
+            denied
+                .message()
+                .contains("access denied (SignatureDoesNotMatch)"),
+            "{denied}"
+        );
+        let unreachable = worded(S3Failure {
+            reason: S3FailureReason::Unreachable,
+            ..answered(None, None)
+        });
+        assert!(
+            unreachable
+                .message()
+                .contains("cannot reach http://127.0.0.1:9"),
+            "{unreachable}"
+        );
+        assert_eq!(unreachable.cause(), None);
+        let no_credentials = worded(S3Failure {
+            reason: S3FailureReason::NoCredentials,
+            ..answered(None, None)
+        });
+        assert_eq!(no_credentials.cause(), Some(Cause::NoCredentials));
+        let no_region = worded(S3Failure {
+            reason: S3FailureReason::NoRegion,
+            ..answered(None, None)
+        });
+        assert_eq!(no_region.kind(), ErrorKind::InvalidInput);
+        // A 404 that names a missing upload is not a missing object.
+        assert_eq!(
+            worded(answered(Some("NoSuchUpload"), Some(404))).kind(),
+            ErrorKind::Store
+        );
+    }
+
+    #[test]
+    fn a_taken_key_is_told_by_its_code_or_its_status() {
+        assert!(answered(Some("PreconditionFailed"), None).is_precondition_failed());
+        assert!(answered(Some("ConditionalRequestConflict"), Some(409)).is_precondition_failed());
+        assert!(answered(None, Some(412)).is_precondition_failed());
+        assert!(!answered(Some("AccessDenied"), Some(403)).is_precondition_failed());
+    }
+
+    #[test]
+    fn the_part_checksum_is_base64_sha256() {
+        assert_eq!(
+            sha256_base64(b"abc"),
+            "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
+        );
     }
 }
