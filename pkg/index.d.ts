@@ -18,6 +18,8 @@ import type {
   PruneReport,
   RestoreOptions,
   RestoreReport,
+  S3CredentialsObject,
+  StoreObject,
   VerifyReport,
 } from './types.generated';
 
@@ -38,8 +40,12 @@ export interface Operation {
 }
 
 export interface EngineOptions {
-  /** A folder, file://PATH or s3://bucket/prefix?region=…&endpoint=…; default BACKSTAGE_BACKUP_STORE, else ./backups. */
-  store?: string;
+  /**
+   * A folder, file://PATH or s3://bucket/prefix?region=…&endpoint=…, or the same as an object
+   * (the Backstage plugin's `backup.store`); default BACKSTAGE_BACKUP_STORE, else ./backups.
+   * Read by core: a wrong store fails each operation with E_INVALID.
+   */
+  store?: string | StoreObject;
   /** gzip level 1-9 (default 6). */
   compressionLevel?: number;
   /**
@@ -51,7 +57,7 @@ export interface EngineOptions {
    * S3 credentials to use instead of the standard AWS chain (environment, profile, web identity,
    * instance role), e.g. from Backstage's config. Never logged or echoed in errors.
    */
-  s3Credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  s3Credentials?: S3CredentialsObject;
   /**
    * Signed backups: an Ed25519 key in PEM form, as text (`key`) or a file (`keyFile`). A private
    * key signs every backup and checks what is read; a public key only checks. With a key,
@@ -76,7 +82,9 @@ export declare class Engine {
   constructor(options?: EngineOptions);
   /** The engine in use: the native addon or the WebAssembly fallback. */
   readonly kind: 'native' | 'wasm';
-  readonly store: string;
+  readonly store: string | StoreObject;
+  /** Where the store is, safe to show; throws E_INVALID when the store is wrong. */
+  describeStore(): string;
   /** Takes a backup (one consistent snapshot, streamed, manifest written last). */
   backup(options?: BackupOptions & Operation): Promise<Manifest>;
   /** Backups in the store, newest first. */

@@ -123,16 +123,17 @@ function progress(onProgress, parse) {
 /** The native addon behind the common calling convention: options and results as JSON text. */
 class NativeBackend {
   constructor(binding, store, level, s3Credentials, signing) {
-    // core's S3Credentials, as the addon parses them.
-    const credentials =
-      s3Credentials &&
-      JSON.stringify({
-        access_key_id: s3Credentials.accessKeyId,
-        secret_access_key: s3Credentials.secretAccessKey,
-        session_token: s3Credentials.sessionToken,
-      });
+    // The store and the credentials as given: core reads both (core's StoreSpec).
+    const json = value => (value === undefined ? undefined : JSON.stringify(value));
     try {
-      this.engine = new binding.NativeEngine(store, level, credentials, signing && JSON.stringify(signing));
+      this.engine = new binding.NativeEngine(json(store), level, json(s3Credentials), json(signing));
+    } catch (err) {
+      throw nativeChunkError(err);
+    }
+  }
+  describeStore() {
+    try {
+      return this.engine.describeStore();
     } catch (err) {
       throw nativeChunkError(err);
     }
@@ -178,6 +179,9 @@ class WasmBackend {
   constructor(binding, store, level, s3Credentials, signing) {
     this.engine = new binding.WasmEngine(store, level, s3Credentials, signing);
   }
+  describeStore() {
+    return this.engine.describeStore();
+  }
   run(method, args, onProgress, signal) {
     const withProgress = method === 'backup' || method === 'verify' || method === 'restore';
     const rest = withProgress ? [progress(onProgress, false), signal] : method === 'drill' ? [signal] : [];
@@ -185,22 +189,6 @@ class WasmBackend {
   }
   openRead(selector) {
     return call(undefined, () => this.engine.openRead(selector));
-  }
-}
-
-/** Names what is wrong with `s3Credentials` without ever echoing a value. */
-function checkCredentials(credentials) {
-  if (credentials === undefined) return;
-  const text = value => typeof value === 'string' && value.length > 0;
-  const ok =
-    credentials !== null &&
-    typeof credentials === 'object' &&
-    text(credentials.accessKeyId) &&
-    text(credentials.secretAccessKey) &&
-    (credentials.sessionToken === undefined || text(credentials.sessionToken)) &&
-    Object.keys(credentials).every(k => ['accessKeyId', 'secretAccessKey', 'sessionToken'].includes(k));
-  if (!ok) {
-    throw new BackupError('E_INVALID', 's3Credentials must be {accessKeyId, secretAccessKey, sessionToken?}, each a non-empty string');
   }
 }
 
@@ -250,7 +238,7 @@ function signingSettings(signing) {
 
 class Engine {
   /**
-   * @param {{store?: string, compressionLevel?: number, engine?: 'native' | 'wasm',
+   * @param {{store?: string | {url: string, region?: string, endpoint?: string, forcePathStyle?: boolean, sse?: string, kmsKeyId?: string, credentials?: object}, compressionLevel?: number, engine?: 'native' | 'wasm',
    *   s3Credentials?: {accessKeyId: string, secretAccessKey: string, sessionToken?: string},
    *   signing?: {key?: string, keyFile?: string, allowUnsigned?: boolean}}} [opts]
    */
@@ -264,12 +252,16 @@ class Engine {
     if (!Number.isInteger(compressionLevel) || compressionLevel < 1 || compressionLevel > 9) {
       throw new BackupError('E_INVALID', 'compressionLevel must be a whole number from 1 to 9');
     }
-    checkCredentials(s3Credentials);
     const trust = signingSettings(signing);
     this.kind = choose(engine);
     this.store = store;
     const Backend = this.kind === 'native' ? NativeBackend : WasmBackend;
     Object.defineProperty(this, 'backend', { value: new Backend(load(this.kind).binding, store, compressionLevel, s3Credentials, trust) });
+  }
+
+  /** Where the store is, safe to show (E_INVALID when the store is wrong). */
+  describeStore() {
+    return this.backend.describeStore();
   }
 
   backup({ onProgress, signal, ...opts } = {}) {

@@ -203,6 +203,29 @@ module.exports = function conformance(kind) {
     }
   });
 
+  test(`${kind}: the store may be given as an object (the plugin's backup.store), read by core`, async () => {
+    const { bucket, endpoint, region, accessKey, secretKey } = s3.info;
+    const prefix = `${kind}-object`;
+    const object = { url: `s3://${bucket}/${prefix}`, endpoint, region, forcePathStyle: true, credentials: { accessKeyId: accessKey, secretAccessKey: secretKey } };
+    const e = engine(object);
+    assert.equal(e.describeStore(), `s3://${bucket}/${prefix} (endpoint ${endpoint})`);
+    const manifest = await e.backup({ databaseUrl: dbUrl(catalog) });
+    // The same store said as a URL sees the same backup.
+    assert.deepEqual((await engine(s3.url(prefix)).list()).map(b => b.id), [manifest.id]);
+    const wrong = [
+      [{ url: `s3://${bucket}/${prefix}`, regoin: region }, /regoin/],
+      [{ url: './backups', endpoint }, /go with an s3:\/\/bucket\/prefix URL/],
+      [{ url: './backups', credentials: { accessKeyId: 'a', secretAccessKey: 's3cr3t-value' } }, /S3 credentials are for an s3:\/\/ store/],
+      [42, /the store is a folder, an s3:\/\/bucket\/prefix URL, or/],
+    ];
+    for (const [store, words] of wrong) {
+      const err = await expectCode(engine(store).list(), 'E_INVALID');
+      assert.match(err.message, words);
+      assert.doesNotMatch(err.message, /s3cr3t-value/);
+      assert.throws(() => engine(store).describeStore(), { code: 'E_INVALID' });
+    }
+  });
+
   // core's S3 store and its failure words serve both engines: each engine's SDK only reports.
   test(`${kind}: S3 failures say what failed and what to do, in core's words`, async () => {
     const { endpoint, region } = s3.info;

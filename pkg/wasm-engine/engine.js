@@ -43,37 +43,43 @@ class WasmEngine {
   constructor(store, level, s3Credentials, signing) {
     core.warmUp();
     core.checkTrust(signing);
-    this.storeUrl = store;
+    core.checkS3Credentials(s3Credentials);
+    // As given: core reads it (a folder, a URL or the store object) each time it is opened.
+    this.store = store;
     this.level = level;
     // Not enumerable: a logged engine never shows a secret.
     Object.defineProperty(this, 's3Credentials', { value: s3Credentials });
     Object.defineProperty(this, 'trust', { value: signing });
   }
 
+  describeStore() {
+    return core.resolveStore(this.store, this.s3Credentials).describe;
+  }
+
   backup(opts, onProgress, signal) {
     // core's database_backup over the glue's client.
     return run(signal, () =>
-      core.backupDatabase(openStore(this.storeUrl, this.s3Credentials), client, opts, this.level, this.trust, reporter(onProgress), signal),
+      core.backupDatabase(openStore(this.store, this.s3Credentials), client, opts, this.level, this.trust, reporter(onProgress), signal),
     );
   }
 
   list() {
-    return run(undefined, () => core.listBackups(openStore(this.storeUrl, this.s3Credentials), this.trust));
+    return run(undefined, () => core.listBackups(openStore(this.store, this.s3Credentials), this.trust));
   }
 
   verify(selector, onProgress, signal) {
     // core's verify_selected: hold, verify, record, release.
-    return run(signal, () => core.verify(openStore(this.storeUrl, this.s3Credentials), String(selector), this.trust, reporter(onProgress), signal));
+    return run(signal, () => core.verify(openStore(this.store, this.s3Credentials), String(selector), this.trust, reporter(onProgress), signal));
   }
 
   restore(selector, opts, onProgress, signal) {
     // core's restore_selected: hold, restore (verified, one transaction), release.
-    const store = () => openStore(this.storeUrl, this.s3Credentials);
+    const store = () => openStore(this.store, this.s3Credentials);
     return run(signal, () => core.restore(store(), client, String(selector), opts, this.trust, reporter(onProgress), signal));
   }
 
   drill(selector, opts, signal) {
-    const store = () => openStore(this.storeUrl, this.s3Credentials);
+    const store = () => openStore(this.store, this.s3Credentials);
     return run(signal, () => core.drill(store(), client, String(selector), opts, this.trust, reporter(undefined), signal));
   }
 
@@ -87,7 +93,7 @@ class WasmEngine {
   #openRead(selector) {
     // core's download: held against prune, admitted like a restore, read in bounded chunks.
     return attempt(undefined, async () => {
-      const download = await core.openDownload(openStore(this.storeUrl, this.s3Credentials), String(selector), this.trust);
+      const download = await core.openDownload(openStore(this.store, this.s3Credentials), String(selector), this.trust);
       async function* chunks() {
         try {
           for (let chunk; (chunk = await download.next()) !== null; ) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -103,11 +109,11 @@ class WasmEngine {
   }
 
   prune(opts) {
-    return run(undefined, () => core.prune(openStore(this.storeUrl, this.s3Credentials), opts, this.trust));
+    return run(undefined, () => core.prune(openStore(this.store, this.s3Credentials), opts, this.trust));
   }
 
   health(opts) {
-    return run(undefined, () => core.health(openStore(this.storeUrl, this.s3Credentials), opts, this.trust));
+    return run(undefined, () => core.health(openStore(this.store, this.s3Credentials), opts, this.trust));
   }
 }
 

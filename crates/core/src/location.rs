@@ -16,7 +16,9 @@ pub enum StoreLocation {
     S3(S3Location),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// Serialised camelCase (`pathStyle`): the WebAssembly engine's glue makes its S3 client from it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct S3Location {
     pub bucket: String,
     /// Key prefix without leading or trailing slashes; may be empty.
@@ -27,9 +29,13 @@ pub struct S3Location {
     pub sse: Option<ServerSideEncryption>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialised `{kind: 'AES256'}` or `{kind: 'aws:kms', keyId}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind")]
 pub enum ServerSideEncryption {
+    #[serde(rename = "AES256")]
     Aes256,
+    #[serde(rename = "aws:kms", rename_all = "camelCase")]
     Kms { key_id: Option<String> },
 }
 
@@ -63,6 +69,21 @@ impl StoreLocation {
             return Err(Error::invalid("the store path contains control characters"));
         }
         Ok(StoreLocation::Local(PathBuf::from(text)))
+    }
+
+    /// As `parse`, with S3 settings given beside the URL (`("region", …)`, the URL parameters'
+    /// names) read as if they were in its query: one grammar for both ways of saying them.
+    pub fn parse_with_s3_options(text: &str, options: Vec<(&'static str, String)>) -> Result<Self> {
+        if options.is_empty() {
+            return Self::parse(text);
+        }
+        match Self::parse(text)? {
+            StoreLocation::S3(_) => parse_s3_with(text.trim(), options).map(StoreLocation::S3),
+            StoreLocation::Local(_) => Err(Error::invalid(
+                "S3 settings (region, endpoint, forcePathStyle, sse, kmsKeyId) go with an \
+                 s3://bucket/prefix URL; a folder store has none",
+            )),
+        }
     }
 
     /// A description safe for logs and messages.
@@ -165,6 +186,11 @@ fn parse_file_url(text: &str) -> Result<PathBuf> {
 }
 
 fn parse_s3(text: &str) -> Result<S3Location> {
+    parse_s3_with(text, Vec::new())
+}
+
+/// An s3:// URL, with `extra` parameters after those of its query.
+fn parse_s3_with(text: &str, extra: Vec<(&'static str, String)>) -> Result<S3Location> {
     if has_userinfo(text) {
         return Err(Error::invalid(S3_URL_CREDENTIALS));
     }
@@ -212,15 +238,22 @@ fn parse_s3(text: &str) -> Result<S3Location> {
     };
     let mut kms_key_id = None;
     let mut sse = None;
-    for (name, value) in url.query_pairs() {
-        let value = value.to_string();
+    let pairs = url
+        .query_pairs()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .chain(
+            extra
+                .into_iter()
+                .map(|(name, value)| (name.to_string(), value)),
+        );
+    for (name, value) in pairs {
         if value.chars().any(char::is_control) {
             return Err(Error::invalid(format!(
                 "the s3:// URL parameter '{}' contains control characters",
                 printable(&name)
             )));
         }
-        match name.as_ref() {
+        match name.as_str() {
             "region" => loc.region = Some(non_empty(&name, value)?),
             "endpoint" => {
                 let endpoint = non_empty(&name, value)?;

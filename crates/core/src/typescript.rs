@@ -32,6 +32,8 @@ fn declarations(cfg: &Config) -> Vec<(String, Option<String>)> {
         };
     }
     decls![
+        crate::store::spec::S3CredentialsObject,
+        crate::store::spec::StoreObject,
         DatabaseRequest,
         crate::backup_writer::BackupRequest,
         BackupCallOptions,

@@ -21,7 +21,7 @@ use backstage_backup_core::restore::{restore_selected, RestoreOptions};
 use backstage_backup_core::signing::Trust;
 use backstage_backup_core::source::native_client::NativeClient;
 use backstage_backup_core::source::DumpSource;
-use backstage_backup_core::store::{self, Store, StoreLocation};
+use backstage_backup_core::store::{self, Store};
 use backstage_backup_core::verify::verify_selected;
 use backstage_backup_core::{CancellationToken, Result};
 use napi::bindgen_prelude::{AbortSignal, AsyncTask};
@@ -252,16 +252,22 @@ pub struct NativeEngine {
     trust: Trust,
 }
 
-/// Where the store is, and the S3 credentials to use instead of the AWS chain, if given.
+/// The store as the caller gave it (core's `StoreSpec` reads it when an operation opens it,
+/// so a wrong store fails that operation with E_INVALID), and the `s3Credentials` option.
 #[derive(Debug, Clone)]
 pub(crate) struct StoreSpec {
-    url: String,
-    credentials: Option<store::S3Credentials>,
+    store: Value,
+    credentials: Option<Value>,
 }
 
 impl StoreSpec {
+    fn read(&self) -> Result<store::StoreSpec> {
+        store::StoreSpec::from_json(&self.store, self.credentials.as_ref())
+    }
+
     pub(crate) async fn open(&self) -> Result<Arc<dyn Store>> {
-        store::open_with(&StoreLocation::parse(&self.url)?, self.credentials.as_ref()).await
+        let spec = self.read()?;
+        store::open_with(&spec.location, spec.credentials.as_ref()).await
     }
 }
 
@@ -284,8 +290,12 @@ fn trust_from(signing: Option<String>) -> napi::Result<Trust> {
         .get("allow_unsigned")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    Trust::from_pem(key, "signing.key", allow_unsigned)
-        .map_err(|e| napi::Error::from_reason(format!("{}: {}", e.kind().code(), e.message())))
+    Trust::from_pem(key, "signing.key", allow_unsigned).map_err(coded_reason)
+}
+
+/// A core error as napi's reason, its stable code first (`E_INVALID: …`).
+fn coded_reason(err: backstage_backup_core::Error) -> napi::Error {
+    napi::Error::from_reason(format!("{}: {}", err.kind().code(), err.message()))
 }
 
 fn parse(json_text: Option<String>) -> napi::Result<Value> {
@@ -298,6 +308,15 @@ fn parse(json_text: Option<String>) -> napi::Result<Value> {
 
 #[napi]
 impl NativeEngine {
+    /// Where the store is, safe to show; E_INVALID when the store is wrong.
+    #[napi]
+    pub fn describe_store(&self) -> napi::Result<String> {
+        self.store
+            .read()
+            .map(|spec| spec.location.describe())
+            .map_err(coded_reason)
+    }
+
     #[napi(constructor)]
     pub fn new(
         store: String,
@@ -305,19 +324,21 @@ impl NativeEngine {
         s3_credentials: Option<String>,
         signing: Option<String>,
     ) -> napi::Result<Self> {
-        // The secret never reaches an error message: only the shape is named.
+        let json = |text: &str, what: &str| {
+            // The secret never reaches an error message: only the shape is named.
+            serde_json::from_str::<Value>(text)
+                .map_err(|_| napi::Error::from_reason(format!("E_INVALID: {what} is not JSON")))
+        };
         let credentials = s3_credentials
-            .map(|json| {
-                serde_json::from_str(&json).map_err(|_| {
-                    napi::Error::from_reason(
-                        "s3Credentials must be {accessKeyId, secretAccessKey, sessionToken?} of strings",
-                    )
-                })
-            })
+            .map(|text| json(&text, "s3Credentials"))
             .transpose()?;
+        // Wrong credentials fail here, at once, as they always have; the store when opened.
+        if let Some(given) = credentials.as_ref().filter(|c| !c.is_null()) {
+            store::S3Credentials::from_json(given).map_err(coded_reason)?;
+        }
         Ok(NativeEngine {
             store: StoreSpec {
-                url: store,
+                store: json(&store, "store")?,
                 credentials,
             },
             level,

@@ -1,41 +1,69 @@
-//! Store URLs for the glue, read by core's parser (`core::location`): one reading of `file:`
-//! (RFC 8089) and `s3://` URLs, and one set of messages, for both engines.
+//! The store as the caller gave it, read by core (`store::StoreSpec`: a folder, a URL or the
+//! plugin's store object, and the S3 credentials): one reading and one set of messages for both
+//! engines. The glue learns only what it needs to make its file system or S3 calls.
 
-use backstage_backup_core::location::{ServerSideEncryption, StoreLocation};
+use backstage_backup_core::store::{S3Credentials, StoreLocation, StoreSpec};
 use wasm_bindgen::prelude::*;
 
-use crate::{coded, to_js};
+use crate::{coded, from_js, to_js};
 
-/// `{kind: 'local', path}` or `{kind: 's3', bucket, prefix, region, endpoint, pathStyle, sse}`
-/// (`sse`: `{kind: 'AES256'}` or `{kind: 'aws:kms', keyId}`), and `describe`: safe to show.
-#[wasm_bindgen(js_name = parseStoreLocation)]
-pub fn parse_store_location(text: &str) -> Result<JsValue, JsValue> {
-    let location = StoreLocation::parse(text).map_err(coded)?;
-    let describe = location.describe();
-    let value = match location {
+fn spec_from(store: JsValue, credentials: JsValue) -> Result<StoreSpec, JsValue> {
+    let store: serde_json::Value = from_js(store, "store")?;
+    let credentials = if credentials.is_undefined() || credentials.is_null() {
+        None
+    } else {
+        // Read as JSON without naming what it holds: it may be the secret.
+        Some(serde_wasm_bindgen::from_value::<serde_json::Value>(credentials).map_err(|_| {
+            coded(backstage_backup_core::Error::invalid(
+                "s3Credentials must be {accessKeyId, secretAccessKey, sessionToken?}, each a non-empty string",
+            ))
+        })?)
+    };
+    StoreSpec::from_json(&store, credentials.as_ref()).map_err(coded)
+}
+
+/// `{kind: 'local', path, describe}` or `{kind: 's3', location, credentials?, describe}`
+/// (`location`: core's S3Location, camelCase; `credentials`: as @aws-sdk/client-s3 takes them);
+/// `describe` is safe to show.
+#[wasm_bindgen(js_name = resolveStore)]
+pub fn resolve_store(store: JsValue, credentials: JsValue) -> Result<JsValue, JsValue> {
+    let spec = spec_from(store, credentials)?;
+    let describe = spec.location.describe();
+    let value = match spec.location {
         StoreLocation::Local(path) => serde_json::json!({
             "kind": "local",
             "path": path.to_string_lossy(),
             "describe": describe,
         }),
-        StoreLocation::S3(s3) => serde_json::json!({
+        StoreLocation::S3(location) => serde_json::json!({
             "kind": "s3",
-            "bucket": s3.bucket,
-            "prefix": s3.prefix,
-            "region": s3.region,
-            "endpoint": s3.endpoint,
-            "pathStyle": s3.path_style,
-            "sse": match s3.sse {
-                None => serde_json::Value::Null,
-                Some(ServerSideEncryption::Aes256) => serde_json::json!({"kind": "AES256"}),
-                Some(ServerSideEncryption::Kms { key_id }) => {
-                    serde_json::json!({"kind": "aws:kms", "keyId": key_id})
-                }
-            },
+            "location": location,
+            "credentials": spec.credentials.map(|c| serde_json::json!({
+                "accessKeyId": c.access_key_id,
+                "secretAccessKey": c.secret_access_key,
+                "sessionToken": c.session_token,
+            })),
             "describe": describe,
         }),
     };
     to_js(&value)
+}
+
+/// Refuses S3 credentials of the wrong shape when the engine is made (core's rule), never
+/// echoing a value.
+#[wasm_bindgen(js_name = checkS3Credentials)]
+pub fn check_s3_credentials(credentials: JsValue) -> Result<(), JsValue> {
+    if credentials.is_undefined() || credentials.is_null() {
+        return Ok(());
+    }
+    let invalid = || {
+        coded(backstage_backup_core::Error::invalid(
+            "s3Credentials must be {accessKeyId, secretAccessKey, sessionToken?}, each a non-empty string",
+        ))
+    };
+    let value: serde_json::Value =
+        serde_wasm_bindgen::from_value(credentials).map_err(|_| invalid())?;
+    S3Credentials::from_json(&value).map(drop).map_err(coded)
 }
 
 /// Judges a local store folder's owners and modes (`core::folder_safety::judge`): `chain` is

@@ -16,12 +16,12 @@ use wasm_bindgen::prelude::*;
 use crate::listing::Entry;
 use std::sync::Arc;
 
-use backstage_backup_core::store::{FolderStore, S3Store, Store, StoreLocation};
+use backstage_backup_core::store::{FolderStore, S3Location, S3Store, Store};
 use backstage_backup_core::Error;
 
 use crate::{coded, from_js, to_js, trust_from};
 
-/// The store a glue object stands for: S3 requests (`s3Url`: core's S3 store over them) or
+/// The store a glue object stands for: S3 requests (`s3Location`: core's S3 store over them) or
 /// file system calls (`folderRoot`: core's folder store over them).
 pub(crate) fn open(store: JsValue) -> Result<Arc<dyn Store>, JsValue> {
     let text = |name: &str| {
@@ -33,20 +33,19 @@ pub(crate) fn open(store: JsValue) -> Result<Arc<dyn Store>, JsValue> {
         let fs = Arc::new(crate::folder::JsFs::new(store));
         return Ok(Arc::new(FolderStore::new(root.into(), fs)));
     }
-    let url = text("s3Url").ok_or_else(|| {
-        coded(Error::internal(
-            "the glue gave neither a folder nor S3 calls",
-        ))
-    })?;
-    match StoreLocation::parse(&url).map_err(coded)? {
-        StoreLocation::S3(location) => Ok(Arc::new(S3Store::new(
-            location,
-            Arc::new(crate::s3::JsS3::new(store)),
-        ))),
-        StoreLocation::Local(_) => Err(coded(Error::internal(
-            "the glue gave S3 calls for a folder store",
-        ))),
-    }
+    let location = js_sys::Reflect::get(&store, &"s3Location".into())
+        .ok()
+        .filter(|v| v.is_object())
+        .ok_or_else(|| {
+            coded(Error::internal(
+                "the glue gave neither a folder nor S3 calls",
+            ))
+        })?;
+    let location: S3Location = crate::from_js(location, "the S3 location")?;
+    Ok(Arc::new(S3Store::new(
+        location,
+        Arc::new(crate::s3::JsS3::new(store)),
+    )))
 }
 
 pub(crate) fn options(value: JsValue, what: &str) -> Result<serde_json::Value, JsValue> {

@@ -5,7 +5,6 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const core = require('../core');
-const { parseLocation } = require('./location');
 const { FolderFs } = require('./local');
 
 /**
@@ -30,14 +29,15 @@ function checkStoreFolder(folder) {
   core.judgeStoreFolders(chain, process.geteuid(), process.getegid());
 }
 
-function openStore(url, s3Credentials) {
-  const loc = parseLocation(url);
-  if (loc.kind === 'local') {
-    checkStoreFolder(loc.path);
-    return new FolderFs(loc.path);
+/** The glue for the store the caller gave (a folder, a URL or the store object), read by core. */
+function openStore(store, s3Credentials) {
+  const resolved = core.resolveStore(store, s3Credentials);
+  if (resolved.kind === 'local') {
+    checkStoreFolder(resolved.path);
+    return new FolderFs(resolved.path);
   }
   const { S3Calls } = require('./s3');
-  return new S3Calls(String(url), loc, s3Credentials);
+  return new S3Calls(resolved.location, resolved.credentials ?? undefined);
 }
 
 module.exports = { openStore };

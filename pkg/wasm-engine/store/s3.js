@@ -4,19 +4,21 @@
 // the HEAD before Complete, aborts) and what a failure means are core's; errors leave as the
 // SDK threw them. Credentials come from the SDK's standard chain unless given.
 class S3Calls {
-  /** `credentials` ({accessKeyId, secretAccessKey, sessionToken?}) replace the AWS chain when given. */
-  constructor(url, loc, credentials) {
+  /**
+   * `location`: core's S3Location (read back by core, which runs the store over these calls);
+   * `credentials` ({accessKeyId, secretAccessKey, sessionToken?}) replace the AWS chain when given.
+   */
+  constructor(loc, credentials) {
     // Loaded here so a local-only user never pays for the SDK.
     this.sdk = require('@aws-sdk/client-s3');
-    this.s3Url = url;
-    this.loc = loc;
+    this.s3Location = loc;
     const endpoint = loc.endpoint ?? (process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined);
     let region = loc.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined);
     // A custom server rarely cares about the region; AWS itself needs the right one.
     if (!region && endpoint) region = 'us-east-1';
     this.client = new this.sdk.S3Client({
       region,
-      endpoint: loc.endpoint,
+      endpoint: loc.endpoint ?? undefined,
       forcePathStyle: loc.pathStyle,
       ...(credentials ? { credentials } : {}),
       maxAttempts: 6,
@@ -29,12 +31,12 @@ class S3Calls {
   }
 
   send(command, input) {
-    return this.client.send(new this.sdk[command]({ Bucket: this.loc.bucket, ...input }));
+    return this.client.send(new this.sdk[command]({ Bucket: this.s3Location.bucket, ...input }));
   }
 
   /** The location's server-side encryption, on every write. */
   sse() {
-    const sse = this.loc.sse;
+    const sse = this.s3Location.sse;
     if (!sse) return {};
     if (sse.kind === 'AES256') return { ServerSideEncryption: 'AES256' };
     return { ServerSideEncryption: 'aws:kms', ...(sse.keyId ? { SSEKMSKeyId: sse.keyId } : {}) };

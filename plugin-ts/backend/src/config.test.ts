@@ -2,32 +2,40 @@
 // errors for the ones they do not.
 import { ConfigReader } from '@backstage/config';
 import { readBackupSettings } from './config';
+import { createEngine } from './engine';
 
 const read = (backup: object | undefined) => readBackupSettings(new ConfigReader(backup === undefined ? {} : { backup }));
 
 describe('readBackupSettings', () => {
   it('takes a folder as a plain string, as config.d.ts and the README allow', () => {
     const settings = read({ store: './backups' });
-    expect(settings.storeUrl).toBe('./backups');
-    expect(settings.s3Credentials).toBeUndefined();
+    expect(settings.store).toBe('./backups');
     expect(settings.isDefault).toBe(false);
   });
 
   it('defaults to ./backups with nothing configured', () => {
-    expect(read(undefined)).toMatchObject({ storeUrl: './backups', isDefault: true, signing: undefined });
+    expect(read(undefined)).toMatchObject({ store: './backups', isDefault: true, signing: undefined });
   });
 
-  it('folds S3 options into the URL and reads static credentials', () => {
-    const settings = read({
-      store: {
-        url: 's3://bucket/prefix',
-        region: 'eu-west-1',
-        forcePathStyle: true,
-        credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' },
-      },
-    });
-    expect(settings.storeUrl).toBe('s3://bucket/prefix?region=eu-west-1&path_style=true');
-    expect(settings.s3Credentials).toEqual({ accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret', sessionToken: undefined });
+  it('passes the store object as configured: the engine reads it, credentials and all', () => {
+    const store = {
+      url: 's3://bucket/prefix',
+      region: 'eu-west-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' },
+    };
+    expect(read({ store }).store).toEqual(store);
+  });
+
+  it('refuses a wrong store at start-up, in the words of the engine, never echoing a secret', () => {
+    const start = (store: object | string) => () => createEngine(read({ store }));
+    expect(start({ url: './backups', region: 'eu-west-1' })).toThrow(/^backup\.store: S3 settings .* go with an s3:\/\/bucket\/prefix URL/);
+    expect(start({ url: 's3://bucket/p', regoin: 'eu-west-1' })).toThrow(/backup\.store: .*regoin/);
+    expect(start('gs://bucket/p')).toThrow(/backup\.store: unsupported store scheme/);
+    const secret = { url: './backups', credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 's3cr3t-value' } };
+    expect(start(secret)).toThrow(/backup\.store: S3 credentials are for an s3:\/\/ store/);
+    expect(start(secret)).not.toThrow(/s3cr3t-value/);
+    expect(createEngine(read({ store: { url: 's3://bucket/prefix', region: 'eu-west-1' } })).describeStore()).toBe('s3://bucket/prefix');
   });
 
   it('reads the signing settings and refuses a key given twice', () => {

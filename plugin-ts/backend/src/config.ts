@@ -4,6 +4,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
+import type { StoreObject } from '@backstage-backup/engine';
 
 export interface RetentionSettings {
   keepLast?: number;
@@ -14,8 +15,12 @@ export interface RetentionSettings {
 }
 
 export interface BackupSettings {
-  /** The engine's store URL (S3 options folded into its query). */
-  storeUrl: string;
+  /**
+   * `backup.store` as configured (a folder, a URL, or the object with the S3 settings and
+   * credentials): the engine reads it, so its grammar and messages are the engine's. Holds the
+   * credentials when given: handed to the engine in memory only, never logged.
+   */
+  store: StoreObject | string;
   /** True when nothing under `backup:` was configured: the install-and-go default. */
   isDefault: boolean;
   compressionLevel: number;
@@ -32,8 +37,6 @@ export interface BackupSettings {
    * it is handed to the engine in memory only, never logged.
    */
   databaseConfigJson: string;
-  /** `backup.store.credentials`: S3 credentials instead of the AWS chain. Never logged. */
-  s3Credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** `backup.signing`: the engine's signing settings. The key is never logged. */
   signing?: { key?: string; keyFile?: string; allowUnsigned?: boolean };
   /** Restore through the API needs Backstage's permission framework (`permission.enabled`). */
@@ -52,39 +55,11 @@ function schedule(config: Config, key: string, fallback: SchedulerServiceTaskSch
   return section ? readSchedulerServiceTaskScheduleDefinitionFromConfig(section) : fallback;
 }
 
-function storeUrl(config: Config): string {
-  const store = config.getOptional('backup.store');
-  if (store === undefined) return './backups';
-  if (typeof store === 'string') return store;
-  const section = config.getConfig('backup.store');
-  const url = new URL(section.getString('url'));
-  if (url.protocol !== 's3:') {
-    throw new InputError('backup.store.url: S3 options go with an s3://bucket/prefix URL; a folder is a plain string');
-  }
-  const params: Array<[string, string | undefined]> = [
-    ['region', section.getOptionalString('region')],
-    ['endpoint', section.getOptionalString('endpoint')],
-    ['path_style', section.getOptionalBoolean('forcePathStyle')?.toString()],
-    ['sse', section.getOptionalString('sse')],
-    ['kms_key_id', section.getOptionalString('kmsKeyId')],
-  ];
-  for (const [name, value] of params) if (value !== undefined) url.searchParams.set(name, value);
-  return url.toString();
-}
-
-function s3Credentials(config: Config): BackupSettings['s3Credentials'] {
-  // A folder given as a plain string has no sub-keys to read (reading one would throw).
-  if (typeof config.getOptional('backup.store') !== 'object') return undefined;
-  const section = config.getOptionalConfig('backup.store.credentials');
-  if (!section) return undefined;
-  if (!storeUrl(config).startsWith('s3:')) {
-    throw new InputError('backup.store.credentials are for an S3 store; backup.store.url is not s3://…');
-  }
-  return {
-    accessKeyId: section.getString('accessKeyId'),
-    secretAccessKey: section.getString('secretAccessKey'),
-    sessionToken: section.getOptionalString('sessionToken'),
-  };
+function store(config: Config): StoreObject | string {
+  const value = config.getOptional('backup.store');
+  if (value === undefined) return './backups';
+  if (typeof value === 'string') return value;
+  return config.getConfig('backup.store').get<StoreObject>();
 }
 
 function signing(config: Config): BackupSettings['signing'] {
@@ -135,7 +110,7 @@ export function readBackupSettings(config: Config): BackupSettings {
   }
   const database = config.getOptional('backend.database');
   return {
-    storeUrl: storeUrl(config),
+    store: store(config),
     isDefault: !config.has('backup'),
     compressionLevel: level,
     schedule: schedule(config, 'backup.schedule', DAILY),
@@ -148,7 +123,6 @@ export function readBackupSettings(config: Config): BackupSettings {
       drillMaxAge: config.getOptionalString('backup.health.drillMaxAge'),
     },
     databases,
-    s3Credentials: s3Credentials(config),
     signing: signing(config),
     permissionFrameworkEnabled: config.getOptionalBoolean('permission.enabled') ?? false,
     databaseConfigJson: JSON.stringify({ backend: { database: database ?? null } }),

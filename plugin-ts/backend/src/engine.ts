@@ -12,13 +12,19 @@ export interface EngineProgress {
   total?: number | null;
 }
 
+/** The engine for these settings; a wrong `backup.store` fails here, at start-up, in the engine's words. */
 export function createEngine(settings: BackupSettings): Engine {
-  return new Engine({
-    store: settings.storeUrl,
+  const engine = new Engine({
+    store: settings.store,
     compressionLevel: settings.compressionLevel,
-    s3Credentials: settings.s3Credentials,
     signing: settings.signing,
   });
+  try {
+    engine.describeStore();
+  } catch (err) {
+    throw new InputError(`backup.store: ${(err as Error).message}`);
+  }
+  return engine;
 }
 
 /** The engine's stable code of an error, or E_INTERNAL for anything else. */

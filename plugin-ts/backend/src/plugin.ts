@@ -12,7 +12,7 @@ import { JobRunner } from './jobs/JobRunner';
 import { JobStore } from './jobs/JobStore';
 import { createBackupMetrics } from './metrics';
 import { createRouter } from './router';
-import { BackupService, describeStore } from './service';
+import { BackupService } from './service';
 import { scheduleTasks } from './tasks';
 
 /**
@@ -71,8 +71,8 @@ export const backupPlugin = createBackendPlugin({
         const what = settings.databases === 'all' ? 'every plugin database' : `the ${settings.databases.join(', ')} database(s)`;
         logger.info(
           settings.isDefault
-            ? `no backup: config; backing up ${what} daily into ${describeStore(settings.storeUrl)} (engine ${engine.kind}); set backup.store to change it`
-            : `backing up ${what} into ${describeStore(settings.storeUrl)} (engine ${engine.kind})`,
+            ? `no backup: config; backing up ${what} daily into ${engine.describeStore()} (engine ${engine.kind}); set backup.store to change it`
+            : `backing up ${what} into ${engine.describeStore()} (engine ${engine.kind})`,
         );
         logger.info(`backup engine: ${engine.kind}, because ${engineChoice().reason}${settings.signing?.key || settings.signing?.keyFile ? '; backups are signed or checked with backup.signing' : '; backups are unsigned (see backup.signing)'}`);
       },

@@ -184,8 +184,3 @@ export class BackupService {
     });
   }
 }
-
-/** The store without its query (endpoint and KMS key ids are not secret, but keep logs short). */
-export function describeStore(url: string): string {
-  return url.split('?')[0];
-}

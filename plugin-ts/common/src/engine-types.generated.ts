@@ -6,6 +6,25 @@
 export type ErrorCode = "E_INVALID" | "E_NOT_FOUND" | "E_EXISTS" | "E_INTEGRITY" | "E_LOCKED" | "E_PG_DUMP" | "E_STORE" | "E_ABORTED" | "E_INTERNAL" | "E_UNAVAILABLE";
 
 /**
+ * S3 credentials as the engines take them.
+ */
+export type S3CredentialsObject = { accessKeyId: string, secretAccessKey: string, sessionToken?: string, };
+
+/**
+ * The store as an object (the Backstage plugin's `backup.store`); the S3 settings are the
+ * s3:// URL's parameters, said as fields.
+ */
+export type StoreObject = { 
+/**
+ * A folder, file://PATH or s3://bucket/prefix (parameters allowed).
+ */
+url: string, region?: string, endpoint?: string, forcePathStyle?: boolean, sse?: string, kmsKeyId?: string, 
+/**
+ * S3 credentials instead of the standard AWS chain. Never logged or echoed in errors.
+ */
+credentials?: S3CredentialsObject, };
+
+/**
  * Which database an engine's operation means (JSON, camelCase): Backstage's configuration
  * already read (`appConfigJson`), else `databaseUrl`, app-config files, `DATABASE_URL`, the
  * `PG*` variables. Other fields of the request are the operation's own.

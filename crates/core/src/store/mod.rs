@@ -9,6 +9,7 @@ mod memory;
 pub mod s3;
 #[cfg(feature = "s3")]
 mod s3_sdk;
+pub mod spec;
 
 #[cfg(feature = "runtime")]
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub use crate::location::{S3Location, ServerSideEncryption, StoreLocation, DEFAU
 pub use folder::{FolderFs, FolderStore};
 pub use memory::MemoryStore;
 pub use s3::{S3Calls, S3Store};
+pub use spec::StoreSpec;
 
 /// An object directly under the store's prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
