@@ -4,6 +4,7 @@
 // a test fails while it is out of date); only the Engine class, implemented in index.js, is
 // declared here, in those terms.
 import type {
+  BackupIdParts,
   BackupOptions,
   BackupSummary,
   DrillOptions,
@@ -95,6 +96,10 @@ export declare class Engine {
   restore(selector: string, options?: RestoreOptions & Operation): Promise<RestoreReport>;
   /** Restores into a scratch database on the server `databaseUrl` names, compares entity counts, drops it. */
   drill(selector?: string, options?: DrillOptions & Pick<Operation, 'signal'>): Promise<DrillReport>;
+  /** A backup id taken apart by core; throws E_INVALID for anything that is not exactly an id. */
+  parseBackupId(id: string): BackupIdParts;
+  /** Checks prune options without touching the store; throws E_INVALID naming what is wrong. */
+  checkPrune(options: PruneOptions): void;
   /** Applies a retention policy (at least one keep rule). */
   prune(options: PruneOptions): Promise<PruneReport>;
   /** The newest backup's age against the RPO, size anomalies, the last verify and drill. */

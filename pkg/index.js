@@ -132,8 +132,18 @@ class NativeBackend {
     }
   }
   describeStore() {
+    return this.direct('describeStore');
+  }
+  checkPrune(options) {
+    this.direct('checkPrune', JSON.stringify(options ?? {}));
+  }
+  parseBackupId(id) {
+    return JSON.parse(this.direct('parseBackupId', String(id)));
+  }
+  /** A synchronous call of the addon, its "E_CODE: message" failures as BackupErrors. */
+  direct(method, ...args) {
     try {
-      return this.engine.describeStore();
+      return this.engine[method](...args);
     } catch (err) {
       throw nativeChunkError(err);
     }
@@ -181,6 +191,12 @@ class WasmBackend {
   }
   describeStore() {
     return this.engine.describeStore();
+  }
+  checkPrune(options) {
+    this.engine.checkPrune(options);
+  }
+  parseBackupId(id) {
+    return this.engine.parseBackupId(id);
   }
   run(method, args, onProgress, signal) {
     const withProgress = method === 'backup' || method === 'verify' || method === 'restore';
@@ -262,6 +278,16 @@ class Engine {
   /** Where the store is, safe to show (E_INVALID when the store is wrong). */
   describeStore() {
     return this.backend.describeStore();
+  }
+
+  /** A backup id taken apart, by core: `{id, pluginId, takenAt}`; throws E_INVALID for anything else. */
+  parseBackupId(id) {
+    return this.backend.parseBackupId(id);
+  }
+
+  /** Checks prune options without touching the store (throws E_INVALID naming what is wrong). */
+  checkPrune(options) {
+    this.backend.checkPrune(options);
   }
 
   backup({ onProgress, signal, ...opts } = {}) {

@@ -226,6 +226,29 @@ module.exports = function conformance(kind) {
     }
   });
 
+  test(`${kind}: checkPrune and parseBackupId are core's rules, nothing touched`, () => {
+    const e = engine(path.join(tmpdir('bbnode-pure-'), 'never-made'));
+    e.checkPrune({ keepLast: 3, keepWithin: '30d', dryRun: true, grace: '2d' });
+    for (const [options, words] of [
+      [{ keepLast: 1.5 }, /prune options: keepLast: /],
+      [{ keepDaily: 0 }, /keeps nothing/],
+      [{ keep_last: 1 }, /keep_last/],
+      [{}, /no retention rule given/],
+      [{ keepWithin: 'soon' }, /keepWithin/],
+      [{ keepLast: 1, grace: 'later' }, /grace/],
+    ]) {
+      assert.throws(() => e.checkPrune(options), err => err.code === 'E_INVALID' && words.test(err.message), JSON.stringify(options));
+    }
+    assert.deepEqual(e.parseBackupId('backstage-tech-insights-20261125_020000'), {
+      id: 'backstage-tech-insights-20261125_020000',
+      pluginId: 'tech-insights',
+      takenAt: '2026-11-25T02:00:00Z',
+    });
+    for (const bad of ['backstage-catalog-20261125_020000.sql.gz', '../x', 'latest', 'backstage-catalog-20261125_020000\n']) {
+      assert.throws(() => e.parseBackupId(bad), { code: 'E_INVALID' }, bad);
+    }
+  });
+
   // core's S3 store and its failure words serve both engines: each engine's SDK only reports.
   test(`${kind}: S3 failures say what failed and what to do, in core's words`, async () => {
     const { endpoint, region } = s3.info;

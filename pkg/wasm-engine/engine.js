@@ -108,6 +108,14 @@ class WasmEngine {
     });
   }
 
+  parseBackupId(id) {
+    return core.parseBackupId(String(id));
+  }
+
+  checkPrune(opts) {
+    core.checkPrune(opts, this.trust);
+  }
+
   prune(opts) {
     return run(undefined, () => core.prune(openStore(this.store, this.s3Credentials), opts, this.trust));
   }

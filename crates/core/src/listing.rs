@@ -82,6 +82,8 @@ pub struct BackupSummary {
     pub labels: BTreeMap<String, String>,
     /// Why an incomplete or damaged backup is not usable.
     pub problem: Option<String>,
+    /// Which Backstage plugin's database, e.g. `catalog` (from the id, parsed once here).
+    pub plugin_id: String,
 }
 
 /// A backup opened for reading its stored `.sql.gz` (`engine.openRead`; the JS side adds the
@@ -152,6 +154,7 @@ impl BackupEntry {
             trigger: manifest.map(|m| m.trigger.kind),
             labels: manifest.map(|m| m.labels.clone()).unwrap_or_default(),
             problem: self.problem.clone(),
+            plugin_id: self.name.plugin_id.clone(),
         }
     }
 

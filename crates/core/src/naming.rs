@@ -60,6 +60,16 @@ impl Part {
     }
 }
 
+/// A backup id taken apart (`engine.parseBackupId`): the Backstage plugin parses ids with core.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
+pub struct BackupIdParts {
+    pub id: String,
+    /// Which Backstage plugin's database, e.g. `catalog`.
+    pub plugin_id: String,
+    pub taken_at: DateTime<Utc>,
+}
+
 /// A backup's identity: which database (by Backstage plugin id) and when.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BackupName {
@@ -106,6 +116,29 @@ impl BackupName {
                 printable(text)
             ))
         })
+    }
+
+    /// An id exactly as [`BackupName::id`] writes it, and nothing else (not a file name): what
+    /// an API that names backups takes.
+    pub fn parse_exact_id(text: &str) -> Result<Self> {
+        match Self::parse_id(text) {
+            Ok(name) if name.id() == text => Ok(name),
+            Ok(_) => Err(Error::invalid(format!(
+                "'{}' is a backup's file name, not its id; ids look like \
+                 backstage-catalog-20261125_020000",
+                printable(text)
+            ))),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The id's parts, as the engines give them to JS.
+    pub fn parts(&self) -> BackupIdParts {
+        BackupIdParts {
+            id: self.id(),
+            plugin_id: self.plugin_id.clone(),
+            taken_at: self.taken_at,
+        }
     }
 
     /// Parses an object key into the backup it belongs to and which part it is.
@@ -197,6 +230,24 @@ pub fn printable(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_api_takes_ids_exactly_and_nothing_else() {
+        let name = BackupName::parse_exact_id("backstage-scaffolder-20261125_020000").unwrap();
+        assert_eq!(name.parts().plugin_id, "scaffolder");
+        assert_eq!(name.parts().id, "backstage-scaffolder-20261125_020000");
+        for bad in [
+            "backstage-catalog-20261125_020000.sql.gz",
+            "backstage-catalog-20261125_0200",
+            "../etc/passwd",
+            "backstage-Catalog-20261125_020000",
+            "",
+        ] {
+            let err = BackupName::parse_exact_id(bad).unwrap_err();
+            assert_eq!(err.kind(), crate::error::ErrorKind::InvalidInput, "{bad}");
+        }
+    }
+
     use super::*;
 
     fn at(s: &str) -> DateTime<Utc> {

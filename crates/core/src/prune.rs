@@ -7,7 +7,8 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::duration::HumanDuration;
+use crate::error::{Error, Result};
 use crate::leftovers::{delete_parts, find_leftovers, Leftovers};
 use crate::listing::list_backups_in;
 use crate::naming::Part;
@@ -40,79 +41,78 @@ pub struct PruneReport {
     pub leftovers: Leftovers,
 }
 
-/// A prune as the engines ask for it (JSON, camelCase): one parser for napi and wasm.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "PruneOptions", optional_fields))]
+/// A prune as the engines ask for it (JSON, camelCase): the retention policy's own fields
+/// (core's `RetentionPolicy`, declared once), `dryRun` and `grace`. One parser for napi and wasm.
+#[derive(Debug, Clone, Default)]
+#[cfg_attr(
+    test,
+    derive(ts_rs::TS),
+    ts(rename = "PruneOptions", rename_all = "camelCase", optional_fields)
+)]
 pub struct PruneRequest {
-    #[serde(default)]
-    #[cfg_attr(test, ts(as = "Option<u32>"))]
-    pub keep_last: Option<serde_json::Value>,
-    #[serde(default)]
-    #[cfg_attr(test, ts(as = "Option<u32>"))]
-    pub keep_daily: Option<serde_json::Value>,
-    #[serde(default)]
-    #[cfg_attr(test, ts(as = "Option<u32>"))]
-    pub keep_weekly: Option<serde_json::Value>,
-    #[serde(default)]
-    #[cfg_attr(test, ts(as = "Option<u32>"))]
-    pub keep_monthly: Option<serde_json::Value>,
-    /// Keep every backup younger than this, e.g. `30d`.
-    #[serde(default)]
-    pub keep_within: Option<String>,
+    #[cfg_attr(test, ts(flatten))]
+    pub policy: RetentionPolicy,
     /// Report every decision, delete nothing.
-    #[serde(default)]
     pub dry_run: Option<bool>,
     /// Unfinished backups younger than this are left alone (default `1d`).
-    #[serde(default)]
-    pub grace: Option<String>,
+    #[cfg_attr(test, ts(as = "Option<String>"))]
+    pub grace: Option<HumanDuration>,
 }
+
+const PRUNE_FIELDS: &str =
+    "keepLast, keepDaily, keepWeekly, keepMonthly, keepWithin, dryRun, grace";
 
 impl PruneRequest {
     pub fn from_json(value: serde_json::Value) -> Result<PruneRequest> {
-        serde_json::from_value(value).map_err(|e| {
-            crate::error::Error::invalid(format!(
-                "prune options: {}; known: keepLast, keepDaily, keepWeekly, keepMonthly, \
-                 keepWithin, dryRun, grace",
-                crate::naming::printable(&e.to_string())
+        let invalid = |what: String| {
+            Error::invalid(format!(
+                "prune options: {}; known: {PRUNE_FIELDS}",
+                crate::naming::printable(&what)
             ))
+        };
+        let serde_json::Value::Object(mut fields) = value else {
+            return Err(invalid("not an object".into()));
+        };
+        let mut take = |name: &str| fields.remove(name).filter(|v| !v.is_null());
+        let dry_run = take("dryRun")
+            .map(|v| {
+                v.as_bool()
+                    .ok_or_else(|| invalid("dryRun must be true or false".into()))
+            })
+            .transpose()?;
+        let grace = take("grace")
+            .map(|v| {
+                serde_json::from_value::<HumanDuration>(v)
+                    .map_err(|e| invalid(format!("grace: {e}")))
+            })
+            .transpose()?;
+        // The rest is the policy: its fields, each named in what goes wrong (`keepLast: …`).
+        let policy: RetentionPolicy =
+            serde_path_to_error::deserialize(serde_json::Value::Object(fields)).map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner().to_string();
+                invalid(if path == "." {
+                    inner
+                } else {
+                    format!("{path}: {inner}")
+                })
+            })?;
+        Ok(PruneRequest {
+            policy,
+            dry_run,
+            grace,
         })
     }
 
-    /// The options, each checked: counts are whole numbers, durations parse, and a policy
-    /// that keeps nothing is refused.
+    /// The options, checked: a policy that keeps nothing is refused.
     pub fn options(&self, trust: crate::signing::Trust) -> Result<PruneOptions> {
-        use crate::duration::HumanDuration;
-        let count = |name: &str, value: &Option<serde_json::Value>| match value {
-            None | Some(serde_json::Value::Null) => Ok(None),
-            Some(v) => v
-                .as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .map(Some)
-                .ok_or_else(|| {
-                    crate::error::Error::invalid(format!("{name} must be a whole number"))
-                }),
-        };
-        let policy = RetentionPolicy {
-            keep_last: count("keep_last", &self.keep_last)?,
-            keep_daily: count("keep_daily", &self.keep_daily)?,
-            keep_weekly: count("keep_weekly", &self.keep_weekly)?,
-            keep_monthly: count("keep_monthly", &self.keep_monthly)?,
-            keep_within: self
-                .keep_within
-                .as_deref()
-                .map(str::parse::<HumanDuration>)
-                .transpose()?,
-        };
-        policy.validate()?;
-        let leftover_grace = match &self.grace {
-            Some(text) => text.parse::<HumanDuration>()?.0,
-            None => Duration::hours(crate::marker::DEFAULT_GRACE_HOURS),
-        };
+        self.policy.validate()?;
         Ok(PruneOptions {
-            policy,
+            policy: self.policy.clone(),
             dry_run: self.dry_run.unwrap_or(false),
-            leftover_grace,
+            leftover_grace: self
+                .grace
+                .map_or(Duration::hours(crate::marker::DEFAULT_GRACE_HOURS), |g| g.0),
             trust,
         })
     }

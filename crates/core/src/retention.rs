@@ -24,9 +24,11 @@ const NEWEST_UNVERIFIED: &str = "newest backup (none verified)";
 
 /// What to keep; one struct serves the library, CLI flags and config files. A backup is kept
 /// if any rule keeps it. `Some(0)` is a rule that keeps nothing; `None` is no rule.
+/// JSON (the engines' prune options, the plugin's `backup.retention`) is camelCase.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
+#[cfg_attr(test, derive(ts_rs::TS), ts(optional_fields))]
 pub struct RetentionPolicy {
     /// Keep the N newest backups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,6 +49,7 @@ pub struct RetentionPolicy {
     /// Keep every backup younger than this (e.g. 30d, 2w, 36h).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "clap", arg(long, value_name = "DURATION"))]
+    #[cfg_attr(test, ts(as = "Option<String>"))]
     pub keep_within: Option<HumanDuration>,
 }
 

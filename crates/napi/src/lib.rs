@@ -427,6 +427,26 @@ impl NativeEngine {
         Ok(self.task(Op::Prune(parse(options)?), None, None))
     }
 
+    /// A backup id taken apart (JSON `{id, pluginId, takenAt}`); E_INVALID for anything but an id.
+    #[napi]
+    pub fn parse_backup_id(&self, id: String) -> napi::Result<String> {
+        let parts = backstage_backup_core::naming::BackupName::parse_exact_id(&id)
+            .map_err(coded_reason)?
+            .parts();
+        to_js_shape(&parts)
+            .map(|v| v.to_string())
+            .map_err(coded_reason)
+    }
+
+    /// Checks prune options without touching the store (E_INVALID names what is wrong).
+    #[napi]
+    pub fn check_prune(&self, options: Option<String>) -> napi::Result<()> {
+        PruneRequest::from_json(parse(options)?)
+            .and_then(|r| r.options(self.trust.clone()))
+            .map(drop)
+            .map_err(coded_reason)
+    }
+
     /// A reader of one backup's stored `.sql.gz` (`latest` or an id), pulled chunk by chunk.
     #[napi]
     pub fn reader(&self, selector: String) -> NativeReader {

@@ -176,14 +176,36 @@ pub async fn hold_backup(
     })
 }
 
-/// Applies a retention policy (`{keep_last, keep_daily, keep_weekly, keep_monthly,
-/// keep_within, dry_run, grace}`): core's prune, store lock and all.
+fn prune_options(
+    request: JsValue,
+    trust: JsValue,
+) -> Result<backstage_backup_core::prune::PruneOptions, JsValue> {
+    let trust = trust_from(trust)?;
+    PruneRequest::from_json(options(request, "prune options")?)
+        .and_then(|r| r.options(trust))
+        .map_err(coded)
+}
+
+/// A backup id taken apart (`{id, pluginId, takenAt}`); E_INVALID for anything but an id.
+#[wasm_bindgen(js_name = parseBackupId)]
+pub fn parse_backup_id(id: &str) -> Result<JsValue, JsValue> {
+    let parts = backstage_backup_core::naming::BackupName::parse_exact_id(id)
+        .map_err(coded)?
+        .parts();
+    to_js(&backstage_backup_core::js_shape::to_js_shape(&parts).map_err(coded)?)
+}
+
+/// Checks prune options without touching the store (E_INVALID names what is wrong).
+#[wasm_bindgen(js_name = checkPrune)]
+pub fn check_prune(request: JsValue, trust: JsValue) -> Result<(), JsValue> {
+    prune_options(request, trust).map(drop)
+}
+
+/// Applies a retention policy (core's `PruneRequest`: the policy's fields, `dryRun`, `grace`):
+/// core's prune, store lock and all.
 #[wasm_bindgen]
 pub async fn prune(store: JsValue, request: JsValue, trust: JsValue) -> Result<JsValue, JsValue> {
-    let trust = trust_from(trust)?;
-    let options = PruneRequest::from_json(options(request, "prune options")?)
-        .and_then(|r| r.options(trust))
-        .map_err(coded)?;
+    let options = prune_options(request, trust)?;
     let store = open(store)?;
     let report = apply_prune(&*store, &options, host().now())
         .await

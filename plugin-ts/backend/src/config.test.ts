@@ -38,6 +38,17 @@ describe('readBackupSettings', () => {
     expect(createEngine(read({ store: { url: 's3://bucket/prefix', region: 'eu-west-1' } })).describeStore()).toBe('s3://bucket/prefix');
   });
 
+  it('passes backup.retention as configured and refuses a wrong one at start-up, in the words of the engine', () => {
+    expect(read({ retention: { keepLast: 3, keepWithin: '30d' } }).retention).toEqual({ keepLast: 3, keepWithin: '30d' });
+    expect(read(undefined).retention).toEqual({ keepDaily: 7, keepWeekly: 4, keepMonthly: 6 });
+    const start = (retention: object) => () => createEngine(read({ retention }));
+    expect(start({ keepLast: 1.5 })).toThrow(/^backup\.retention: prune options: keepLast: /);
+    expect(start({ keepHourly: 24 })).toThrow(/backup\.retention: .*keepHourly/);
+    expect(start({ keepDaily: 0 })).toThrow(/backup\.retention: .*keeps nothing/);
+    expect(start({ keepLast: 200000 })).toThrow(/backup\.retention: .*more than the limit of 100000/);
+    expect(start({ keepWithin: 'soon' })).toThrow(/backup\.retention: .*keepWithin/);
+  });
+
   it('reads the signing settings and refuses a key given twice', () => {
     expect(read({ signing: { keyFile: '/etc/k.pem', allowUnsigned: true } }).signing).toEqual({
       keyFile: '/etc/k.pem',

@@ -4,15 +4,10 @@ import {
 } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
-import type { StoreObject } from '@backstage-backup/engine';
+import type { RetentionPolicy, StoreObject } from '@backstage-backup/engine';
 
-export interface RetentionSettings {
-  keepLast?: number;
-  keepDaily?: number;
-  keepWeekly?: number;
-  keepMonthly?: number;
-  keepWithin?: string;
-}
+/** `backup.retention`: core's retention policy (its fields, rules and messages are the engine's). */
+export type RetentionSettings = RetentionPolicy;
 
 export interface BackupSettings {
   /**
@@ -73,29 +68,13 @@ function signing(config: Config): BackupSettings['signing'] {
   return { keyFile, key, allowUnsigned: section.getOptionalBoolean('allowUnsigned') ?? false };
 }
 
-function count(config: Config, key: string): number | undefined {
-  const value = config.getOptionalNumber(key);
-  if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > 100_000)) {
-    throw new InputError(`${key} must be a whole number from 0 to 100000, not ${value}`);
-  }
-  return value;
-}
-
 export function readBackupSettings(config: Config): BackupSettings {
   const level = config.getOptionalNumber('backup.compressionLevel') ?? 6;
   if (!Number.isInteger(level) || level < 1 || level > 9) {
     throw new InputError(`backup.compressionLevel must be a whole number from 1 to 9, not ${level}`);
   }
-  const retentionConfigured = config.has('backup.retention');
-  const retention: RetentionSettings = retentionConfigured
-    ? {
-        keepLast: count(config, 'backup.retention.keepLast'),
-        keepDaily: count(config, 'backup.retention.keepDaily'),
-        keepWeekly: count(config, 'backup.retention.keepWeekly'),
-        keepMonthly: count(config, 'backup.retention.keepMonthly'),
-        keepWithin: config.getOptionalString('backup.retention.keepWithin'),
-      }
-    : DEFAULT_RETENTION;
+  // As configured: the engine checks it (engine.checkPrune, at start-up) with core's rules.
+  const retention = config.getOptionalConfig('backup.retention')?.get<RetentionSettings>() ?? DEFAULT_RETENTION;
   const databasesValue = config.getOptional('backup.databases');
   let databases: string[] | 'all' = ['catalog'];
   if (databasesValue === 'all') databases = 'all';

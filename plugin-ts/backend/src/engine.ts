@@ -12,18 +12,22 @@ export interface EngineProgress {
   total?: number | null;
 }
 
-/** The engine for these settings; a wrong `backup.store` fails here, at start-up, in the engine's words. */
+/** The engine for these settings; a wrong `backup.store` or `backup.retention` fails here, at start-up, in the engine's words. */
 export function createEngine(settings: BackupSettings): Engine {
   const engine = new Engine({
     store: settings.store,
     compressionLevel: settings.compressionLevel,
     signing: settings.signing,
   });
-  try {
-    engine.describeStore();
-  } catch (err) {
-    throw new InputError(`backup.store: ${(err as Error).message}`);
-  }
+  const check = (key: string, what: () => void) => {
+    try {
+      what();
+    } catch (err) {
+      throw new InputError(`${key}: ${(err as Error).message}`);
+    }
+  };
+  check('backup.store', () => engine.describeStore());
+  check('backup.retention', () => engine.checkPrune(settings.retention));
   return engine;
 }
 

@@ -17,7 +17,7 @@ import { requirePermission } from './authorize';
 import { z } from 'zod';
 import type { JobStore } from './jobs/JobStore';
 import type { StartedJob } from './jobs/JobRunner';
-import { BackupService, pluginOf } from './service';
+import { BackupService } from './service';
 import type { TaskInfo } from './tasks';
 
 export interface RouterDeps {
@@ -130,7 +130,7 @@ export async function createRouter(deps: RouterDeps): Promise<express.Router> {
       const credentials = await authorize(req, backupCreatePermission);
       parse(emptyBody, req.body);
       const id = req.params.id;
-      pluginOf(id);
+      service.pluginOf(id);
       const started = await auditJob(req, `backup-${check}`, { backupId: id }, () =>
         service[check](id, { trigger: 'manual', actor: actorOf(credentials) }),
       );
@@ -147,7 +147,7 @@ export async function createRouter(deps: RouterDeps): Promise<express.Router> {
       );
     }
     const id = req.params.id;
-    pluginOf(id);
+    service.pluginOf(id);
     const body = parse(restoreBody, req.body);
     if (body.confirm !== id) {
       throw new InputError(`to restore, repeat the backup id as confirm: {"confirm": "${id}"}`);
@@ -165,7 +165,7 @@ export async function createRouter(deps: RouterDeps): Promise<express.Router> {
   router.get('/backups/:id/download', async (req, res) => {
     await authorize(req, backupReadPermission);
     const id = req.params.id;
-    pluginOf(id);
+    service.pluginOf(id);
     const event = await auditor.createEvent({ eventId: 'backup-download', request: req, meta: { backupId: id } });
     let opened;
     try {

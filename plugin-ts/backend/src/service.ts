@@ -1,24 +1,9 @@
-import { InputError, NotFoundError } from '@backstage/errors';
+import { NotFoundError } from '@backstage/errors';
 import type { BackupSummary, HealthReport } from '@backstage-backup/plugin-backup-common';
 import type { Knex } from 'knex';
 import type { BackupSettings } from './config';
 import { Engine, toHttpError } from './engine';
 import { JobRunner, JobSpec, StartedJob } from './jobs/JobRunner';
-
-/** Backup ids as the engine names them; the API accepts nothing else (no paths, no controls). */
-export const BACKUP_ID = /^backstage-([a-z0-9]+(?:-[a-z0-9]+)*)-(\d{8}_\d{6})$/;
-
-export function pluginOf(backupId: string): string {
-  const match = BACKUP_ID.exec(backupId);
-  if (!match || backupId.length > 100) {
-    throw new InputError(`'${printable(backupId)}' is not a backup id; ids look like backstage-catalog-20261125_020000`);
-  }
-  return match[1];
-}
-
-function printable(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
-}
 
 export interface Who {
   trigger: 'manual' | 'scheduled';
@@ -62,8 +47,17 @@ export class BackupService {
     }
   }
 
+  /** The plugin a backup id names, parsed by the engine (core's grammar); anything else is a 400. */
+  pluginOf(id: string): string {
+    try {
+      return this.engine.parseBackupId(id).pluginId;
+    } catch (err) {
+      throw toHttpError(err);
+    }
+  }
+
   async get(id: string): Promise<BackupSummary> {
-    pluginOf(id);
+    this.pluginOf(id);
     const found = (await this.list()).find(b => b.id === id);
     if (!found) throw new NotFoundError(`no backup ${id}; GET /api/backup/backups lists them`);
     return found;
@@ -111,14 +105,14 @@ export class BackupService {
 
   /** Restores into a scratch database, compares entity counts with the manifest, drops it. */
   drill(id: string, who: Who): Promise<StartedJob> {
-    const pluginId = pluginOf(id);
+    const pluginId = this.pluginOf(id);
     return this.check('drill', id, who, `drill:${pluginId}`, ({ signal }) =>
       this.engine.drill(id, { ...this.database(pluginId), signal }),
     );
   }
 
   private async check(kind: 'verify' | 'drill', id: string, who: Who, lockKey: string, work: JobSpec['work']) {
-    const pluginId = pluginOf(id);
+    const pluginId = this.pluginOf(id);
     await this.get(id);
     return this.runner.start({
       kind,
@@ -139,7 +133,7 @@ export class BackupService {
 
   /** Replaces the plugin's live database with the backup, after a safety backup, in one transaction. */
   async restore(id: string, who: Who): Promise<StartedJob> {
-    const pluginId = pluginOf(id);
+    const pluginId = this.pluginOf(id);
     await this.get(id);
     return this.runner.start({
       kind: 'restore',
@@ -171,14 +165,14 @@ export class BackupService {
     const newest = new Map<string, BackupSummary>();
     for (const backup of await this.list()) {
       if (backup.status !== 'complete') continue;
-      const plugin = pluginOf(backup.id);
+      const plugin = backup.pluginId;
       if (ids.includes(plugin) && !newest.has(plugin)) newest.set(plugin, backup);
     }
     return [...newest.values()];
   }
 
   openRead(id: string) {
-    pluginOf(id);
+    this.pluginOf(id);
     return this.engine.openRead(id).catch((err: unknown) => {
       throw toHttpError(err);
     });

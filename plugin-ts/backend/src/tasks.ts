@@ -8,7 +8,7 @@ import type { ScheduleInfo } from '@backstage-backup/plugin-backup-common';
 import type { Knex } from 'knex';
 import type { BackupSettings } from './config';
 import type { StartedJob } from './jobs/JobRunner';
-import { BackupService, pluginOf, Who } from './service';
+import { BackupService, Who } from './service';
 
 export const TASK_IDS = {
   backup: 'backup-scheduled-backup',
@@ -97,9 +97,9 @@ export async function scheduleTasks(deps: TaskDeps): Promise<TaskInfo> {
             const found = await runScheduled(deps, `backup-${check}`, { backupId: backup.id }, () =>
               service[check](backup.id, SCHEDULED),
             );
-            if (!found) gone.push(pluginOf(backup.id));
+            if (!found) gone.push(backup.pluginId);
           }
-          picked = (await service.newestPerPlugin()).filter(b => gone.includes(pluginOf(b.id)));
+          picked = (await service.newestPerPlugin()).filter(b => gone.includes(b.pluginId));
         }
       },
     });

@@ -188,13 +188,37 @@ appConfigJson?: string,
 plugin?: string, };
 
 /**
- * A prune as the engines ask for it (JSON, camelCase): one parser for napi and wasm.
+ * What to keep; one struct serves the library, CLI flags and config files. A backup is kept
+ * if any rule keeps it. `Some(0)` is a rule that keeps nothing; `None` is no rule.
+ * JSON (the engines' prune options, the plugin's `backup.retention`) is camelCase.
  */
-export type PruneOptions = { keepLast?: number, keepDaily?: number, keepWeekly?: number, keepMonthly?: number, 
+export type RetentionPolicy = { 
 /**
- * Keep every backup younger than this, e.g. `30d`.
+ * Keep the N newest backups.
  */
-keepWithin?: string, 
+keepLast?: number, 
+/**
+ * Keep the newest backup of each of the N newest UTC days that have one.
+ */
+keepDaily?: number, 
+/**
+ * Keep the newest backup of each of the N newest ISO weeks that have one.
+ */
+keepWeekly?: number, 
+/**
+ * Keep the newest backup of each of the N newest UTC months that have one.
+ */
+keepMonthly?: number, 
+/**
+ * Keep every backup younger than this (e.g. 30d, 2w, 36h).
+ */
+keepWithin?: string, };
+
+/**
+ * A prune as the engines ask for it (JSON, camelCase): the retention policy's own fields
+ * (core's `RetentionPolicy`, declared once), `dryRun` and `grace`. One parser for napi and wasm.
+ */
+export type PruneOptions = { 
 /**
  * Report every decision, delete nothing.
  */
@@ -202,7 +226,27 @@ dryRun?: boolean,
 /**
  * Unfinished backups younger than this are left alone (default `1d`).
  */
-grace?: string, };
+grace?: string, 
+/**
+ * Keep the N newest backups.
+ */
+keepLast?: number, 
+/**
+ * Keep the newest backup of each of the N newest UTC days that have one.
+ */
+keepDaily?: number, 
+/**
+ * Keep the newest backup of each of the N newest ISO weeks that have one.
+ */
+keepWeekly?: number, 
+/**
+ * Keep the newest backup of each of the N newest UTC months that have one.
+ */
+keepMonthly?: number, 
+/**
+ * Keep every backup younger than this (e.g. 30d, 2w, 36h).
+ */
+keepWithin?: string, };
 
 /**
  * Health's options as every front end takes them (the CLI's flags, the engines' `health({…})`),
@@ -336,7 +380,20 @@ entities: { [key in string]: number } | null, verifiedAt: string | null, verifie
 /**
  * Why an incomplete or damaged backup is not usable.
  */
-problem: string | null, };
+problem: string | null, 
+/**
+ * Which Backstage plugin's database, e.g. `catalog` (from the id, parsed once here).
+ */
+pluginId: string, };
+
+/**
+ * A backup id taken apart (`engine.parseBackupId`): the Backstage plugin parses ids with core.
+ */
+export type BackupIdParts = { id: string, 
+/**
+ * Which Backstage plugin's database, e.g. `catalog`.
+ */
+pluginId: string, takenAt: string, };
 
 /**
  * A backup opened for reading its stored `.sql.gz` (`engine.openRead`; the JS side adds the

@@ -59,7 +59,7 @@ fn a_year_of_daily_backups() {
     let now = at("2026-11-30 12:00:00");
     let cases: [(&str, &[&str]); 5] = [
         (
-            r#"{"keep_daily": 7, "keep_weekly": 4, "keep_monthly": 12}"#,
+            r#"{"keepDaily": 7, "keepWeekly": 4, "keepMonthly": 12}"#,
             &[
                 "2026-11-30",
                 "2026-11-29",
@@ -84,7 +84,7 @@ fn a_year_of_daily_backups() {
             ],
         ),
         (
-            r#"{"keep_last": 5}"#,
+            r#"{"keepLast": 5}"#,
             &[
                 "2026-11-30",
                 "2026-11-29",
@@ -95,16 +95,16 @@ fn a_year_of_daily_backups() {
         ),
         // Sundays end ISO weeks: 11-30 is the Monday of W49.
         (
-            r#"{"keep_weekly": 3}"#,
+            r#"{"keepWeekly": 3}"#,
             &["2026-11-30", "2026-11-29", "2026-11-22"],
         ),
         (
-            r#"{"keep_monthly": 3}"#,
+            r#"{"keepMonthly": 3}"#,
             &["2026-11-30", "2026-10-31", "2026-09-30"],
         ),
         // Cutoff 11-27 12:00 falls after that day's 02:00 backup.
         (
-            r#"{"keep_within": "3d"}"#,
+            r#"{"keepWithin": "3d"}"#,
             &["2026-11-30", "2026-11-29", "2026-11-28"],
         ),
     ];
@@ -145,7 +145,7 @@ fn several_backups_a_day_keep_the_newest_of_each_day() {
     let now = at("2026-11-30 20:00:00");
     let cases: [(&str, &[&str]); 3] = [
         (
-            r#"{"keep_daily": 3}"#,
+            r#"{"keepDaily": 3}"#,
             &[
                 "2026-11-30 18:30:00",
                 "2026-11-29 18:30:00",
@@ -153,7 +153,7 @@ fn several_backups_a_day_keep_the_newest_of_each_day() {
             ],
         ),
         (
-            r#"{"keep_last": 2, "keep_daily": 3}"#,
+            r#"{"keepLast": 2, "keepDaily": 3}"#,
             &[
                 "2026-11-30 18:30:00",
                 "2026-11-30 12:30:00",
@@ -162,7 +162,7 @@ fn several_backups_a_day_keep_the_newest_of_each_day() {
             ],
         ),
         (
-            r#"{"keep_within": "12h"}"#,
+            r#"{"keepWithin": "12h"}"#,
             &["2026-11-30 18:30:00", "2026-11-30 12:30:00"],
         ),
     ];
@@ -181,7 +181,7 @@ fn days_are_utc_calendar_days() {
     ];
     let decisions = plan(
         &history,
-        &policy(r#"{"keep_daily": 2}"#),
+        &policy(r#"{"keepDaily": 2}"#),
         at("2026-11-30 01:00:00"),
     )
     .unwrap();
@@ -207,16 +207,16 @@ fn gaps_of_weeks_count_periods_that_have_backups() {
     let now = at("2026-11-30 12:00:00");
     let cases: [(&str, &[&str]); 5] = [
         (
-            r#"{"keep_daily": 4}"#,
+            r#"{"keepDaily": 4}"#,
             &["2026-11-30", "2026-11-29", "2026-11-08", "2026-11-07"],
         ),
         // 11-08 and 11-07 share W45.
         (
-            r#"{"keep_weekly": 3}"#,
+            r#"{"keepWeekly": 3}"#,
             &["2026-11-30", "2026-11-29", "2026-11-08"],
         ),
         (
-            r#"{"keep_weekly": 5}"#,
+            r#"{"keepWeekly": 5}"#,
             &[
                 "2026-11-30",
                 "2026-11-29",
@@ -226,11 +226,11 @@ fn gaps_of_weeks_count_periods_that_have_backups() {
             ],
         ),
         (
-            r#"{"keep_monthly": 3}"#,
+            r#"{"keepMonthly": 3}"#,
             &["2026-11-30", "2026-10-03", "2026-08-15"],
         ),
         (
-            r#"{"keep_within": "4w"}"#,
+            r#"{"keepWithin": "4w"}"#,
             &["2026-11-30", "2026-11-29", "2026-11-08", "2026-11-07"],
         ),
     ];
@@ -249,7 +249,7 @@ fn groups_do_not_interfere() {
     history.extend(daily("catalog", "2026-11-21", "2026-11-30", "02:00:00"));
     let decisions = plan(
         &history,
-        &policy(r#"{"keep_last": 2}"#),
+        &policy(r#"{"keepLast": 2}"#),
         at("2026-11-30 12:00:00"),
     )
     .unwrap();
@@ -286,7 +286,7 @@ fn backups_from_the_future_are_kept_and_take_no_slot() {
     let mut history = daily("catalog", "2026-11-25", "2026-11-30", "02:00:00");
     history.push(backup("catalog", at("2027-01-01 00:00:00"), true));
     let now = at("2026-11-30 01:00:00");
-    let decisions = plan(&history, &policy(r#"{"keep_last": 2}"#), now).unwrap();
+    let decisions = plan(&history, &policy(r#"{"keepLast": 2}"#), now).unwrap();
     assert_eq!(
         kept(&decisions),
         [
@@ -353,7 +353,7 @@ fn keep_within_includes_its_boundary() {
         ),
     ];
     for (within, expected) in cases {
-        let rules = format!(r#"{{"keep_within": "{within}"}}"#);
+        let rules = format!(r#"{{"keepWithin": "{within}"}}"#);
         let decisions = plan(&history, &policy(&rules), now).unwrap();
         assert_eq!(kept(&decisions), expected, "{within}");
         assert_eq!(
@@ -361,7 +361,7 @@ fn keep_within_includes_its_boundary() {
             [format!("within {within}")]
         );
     }
-    let decisions = plan(&history, &policy(r#"{"keep_within": "30d"}"#), now).unwrap();
+    let decisions = plan(&history, &policy(r#"{"keepWithin": "30d"}"#), now).unwrap();
     assert_eq!(
         reasons_of(&decisions, "catalog-20261031_120000"),
         ["within 30d"]
@@ -380,7 +380,7 @@ fn the_newest_verified_backup_survives() {
         // 11-26 and 11-27 verified; the three newest not (yet).
         c.verified = c.taken_at < at("2026-11-28 00:00:00");
     }
-    let decisions = plan(&history, &policy(r#"{"keep_last": 1}"#), now).unwrap();
+    let decisions = plan(&history, &policy(r#"{"keepLast": 1}"#), now).unwrap();
     assert_eq!(
         kept(&decisions),
         ["2026-11-30 02:00:00", "2026-11-27 02:00:00"]
@@ -398,8 +398,8 @@ fn the_newest_verified_backup_survives() {
         c.verified = false;
     }
     for rules in [
-        r#"{"keep_last": 0, "keep_within": "1h"}"#,
-        r#"{"keep_within": "1h"}"#,
+        r#"{"keepLast": 0, "keepWithin": "1h"}"#,
+        r#"{"keepWithin": "1h"}"#,
     ] {
         let decisions = plan(&history, &policy(rules), now).unwrap();
         assert_eq!(kept(&decisions), ["2026-11-30 02:00:00"], "{rules}");
@@ -507,7 +507,7 @@ fn duplicate_ids_are_refused() {
     ];
     let err = plan(
         &history,
-        &policy(r#"{"keep_last": 1}"#),
+        &policy(r#"{"keepLast": 1}"#),
         at("2026-11-30 12:00:00"),
     )
     .unwrap_err();
@@ -528,7 +528,7 @@ fn equal_times_are_ordered_by_id() {
     });
     let decisions = plan(
         &history,
-        &policy(r#"{"keep_last": 1}"#),
+        &policy(r#"{"keepLast": 1}"#),
         at("2026-11-30 12:00:00"),
     )
     .unwrap();
@@ -545,7 +545,7 @@ fn shuffled_input_gives_the_same_plan() {
         c.verified = i % 3 != 0;
     }
     let rules = policy(
-        r#"{"keep_last": 3, "keep_daily": 10, "keep_weekly": 8, "keep_monthly": 6, "keep_within": "2w"}"#,
+        r#"{"keepLast": 3, "keepDaily": 10, "keepWeekly": 8, "keepMonthly": 6, "keepWithin": "2w"}"#,
     );
     let now = at("2026-11-20 12:00:00");
     let expected = plan(&history, &rules, now).unwrap();
@@ -570,7 +570,7 @@ fn shuffled_input_gives_the_same_plan() {
 
 #[test]
 fn policy_and_decision_serde() {
-    let parsed = policy(r#"{"keep_daily": 7, "keep_within": "30d"}"#);
+    let parsed = policy(r#"{"keepDaily": 7, "keepWithin": "30d"}"#);
     assert_eq!(
         parsed,
         RetentionPolicy {
@@ -581,11 +581,11 @@ fn policy_and_decision_serde() {
     );
     assert_eq!(
         serde_json::to_string(&parsed).unwrap(),
-        r#"{"keep_daily":7,"keep_within":"30d"}"#
+        r#"{"keepDaily":7,"keepWithin":"30d"}"#
     );
-    let err = serde_json::from_str::<RetentionPolicy>(r#"{"keep_hourly": 24}"#).unwrap_err();
+    let err = serde_json::from_str::<RetentionPolicy>(r#"{"keepHourly": 24}"#).unwrap_err();
     assert!(
-        err.to_string().contains("unknown field `keep_hourly`"),
+        err.to_string().contains("unknown field `keepHourly`"),
         "{err}"
     );
 

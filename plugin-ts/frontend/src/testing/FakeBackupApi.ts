@@ -22,6 +22,7 @@ export function backup(overrides: Partial<BackupSummary> = {}): BackupSummary {
     problem: null,
     signature: 'unsigned',
     signatureProblem: null,
+    pluginId: 'catalog',
     ...overrides,
   };
 }
