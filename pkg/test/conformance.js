@@ -249,6 +249,22 @@ module.exports = function conformance(kind) {
     }
   });
 
+  test(`${kind}: a store folder others can write to is refused, unless BACKSTAGE_BACKUP_INSECURE_STORE=1`, async () => {
+    const open = tmpdir(`bbnode-${kind}-open-`);
+    fs.chmodSync(open, 0o777);
+    const inside = path.join(open, 'backups');
+    try {
+      await assert.rejects(engine(inside).list(), err => /BACKSTAGE_BACKUP_INSECURE_STORE=1/.test(err.message));
+      process.env.BACKSTAGE_BACKUP_INSECURE_STORE = '1';
+      assert.deepEqual(await engine(inside).list(), []);
+      process.env.BACKSTAGE_BACKUP_INSECURE_STORE = 'yes';
+      await assert.rejects(engine(inside).list(), err => /BACKSTAGE_BACKUP_INSECURE_STORE=1/.test(err.message));
+    } finally {
+      delete process.env.BACKSTAGE_BACKUP_INSECURE_STORE;
+      fs.rmSync(open, { recursive: true, force: true });
+    }
+  });
+
   // core's S3 store and its failure words serve both engines: each engine's SDK only reports.
   test(`${kind}: S3 failures say what failed and what to do, in core's words`, async () => {
     const { endpoint, region } = s3.info;

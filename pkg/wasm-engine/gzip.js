@@ -10,10 +10,9 @@ const { Worker } = require('node:worker_threads');
 const { BackupError, database } = require('../errors');
 const core = require('./core');
 
-/** Dump blocks compressed independently (pigz style), as the native engine's 1 MiB blocks. */
-const BLOCK_BYTES = 1 << 20;
-/** Each block is primed with the previous block's last 32 KiB: gzip's ratio, not a block's. */
-const DICTIONARY_BYTES = 32 << 10;
+/** Dump blocks compressed independently (pigz style), each primed with the previous block's last
+ * bytes: core's sizes, as the native engine's. */
+const { blockBytes: BLOCK_BYTES, dictionaryBytes: DICTIONARY_BYTES } = core.gzipBlocks();
 const cores = () => os.availableParallelism?.() ?? os.cpus().length;
 /** Blocks in flight per worker: enough to keep every thread busy, and memory bounded. */
 const IN_FLIGHT_PER_WORKER = 2;

@@ -19,6 +19,11 @@ pub struct FolderFacts {
 /// Set to `1` (or `--insecure-store`) to use a store folder others can write to, with a warning.
 pub const INSECURE_STORE_ENV: &str = "BACKSTAGE_BACKUP_INSECURE_STORE";
 
+/// Whether `BACKSTAGE_BACKUP_INSECURE_STORE` (its value given) opts out of the folder checks.
+pub fn insecure_store_opted_in(value: Option<&str>) -> bool {
+    matches!(value, Some("1" | "true"))
+}
+
 const OTHERS_WRITE: u32 = 0o002;
 const GROUP_WRITE: u32 = 0o020;
 const STICKY: u32 = 0o1000;

@@ -9,10 +9,10 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use crate::pipeline::{deflate_block, DigestCounter, StreamDigests, GZIP_HEADER};
-
-const BLOCK_BYTES: usize = 1 << 20;
-const DICTIONARY_BYTES: usize = 32 << 10;
+use crate::pipeline::{
+    deflate_block, DigestCounter, StreamDigests, GZIP_BLOCK_BYTES as BLOCK_BYTES,
+    GZIP_DICTIONARY_BYTES as DICTIONARY_BYTES, GZIP_HEADER,
+};
 
 struct Job {
     seq: u64,

@@ -27,6 +27,12 @@ pub fn compression_threads(requested: u64, cores: usize) -> crate::error::Result
 }
 
 /// gzip header: magic, deflate, no flags, no mtime, no extra flags, OS = Unix.
+/// Parallel gzip (pigz style): the dump is cut into blocks compressed independently, each
+/// primed with the previous block's last 32 KiB (gzip's ratio, not a block's). Both engines'
+/// compressors use these sizes (the wasm engine's worker threads through `gzipBlocks`).
+pub const GZIP_BLOCK_BYTES: usize = 1 << 20;
+pub const GZIP_DICTIONARY_BYTES: usize = 32 << 10;
+
 pub const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
 
 /// One block of a pigz-style gzip stream: raw deflate of `data` primed with `dictionary` (the

@@ -74,3 +74,25 @@ pub fn judge_store_folders(chain: JsValue, uid: u32, gid: u32) -> Result<(), JsV
         crate::from_js(chain, "folders")?;
     backstage_backup_core::folder_safety::judge(&chain, uid, gid).map_err(coded)
 }
+
+/// Whether the environment opts out of the folder checks (`BACKSTAGE_BACKUP_INSECURE_STORE=1`),
+/// by core's rule.
+#[wasm_bindgen(js_name = insecureStoreAllowed)]
+pub fn insecure_store_allowed() -> bool {
+    use backstage_backup_core::folder_safety::{insecure_store_opted_in, INSECURE_STORE_ENV};
+    insecure_store_opted_in(
+        backstage_backup_core::host::host()
+            .env_var(INSECURE_STORE_ENV)
+            .as_deref(),
+    )
+}
+
+/// The parallel gzip's block and dictionary sizes (core's, as the native compressor uses).
+#[wasm_bindgen(js_name = gzipBlocks)]
+pub fn gzip_blocks() -> Result<JsValue, JsValue> {
+    use backstage_backup_core::pipeline::{GZIP_BLOCK_BYTES, GZIP_DICTIONARY_BYTES};
+    to_js(&serde_json::json!({
+        "blockBytes": GZIP_BLOCK_BYTES,
+        "dictionaryBytes": GZIP_DICTIONARY_BYTES,
+    }))
+}

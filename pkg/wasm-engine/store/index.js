@@ -12,7 +12,7 @@ const { FolderFs } = require('./local');
  * rules, judged in WebAssembly), unless BACKSTAGE_BACKUP_INSECURE_STORE=1.
  */
 function checkStoreFolder(folder) {
-  if (['1', 'true'].includes(process.env.BACKSTAGE_BACKUP_INSECURE_STORE ?? '')) return;
+  if (core.insecureStoreAllowed()) return;
   let existing = path.resolve(folder);
   // The folder may not exist yet (a first backup creates it): judge where it goes.
   while (!fs.existsSync(existing)) {

@@ -135,8 +135,11 @@ pub fn allow_insecure_folders() {
 #[cfg(feature = "runtime")]
 fn insecure_folders_allowed() -> bool {
     INSECURE_FOLDERS.load(std::sync::atomic::Ordering::Relaxed)
-        || std::env::var(crate::folder_safety::INSECURE_STORE_ENV)
-            .is_ok_and(|v| v == "1" || v == "true")
+        || crate::folder_safety::insecure_store_opted_in(
+            std::env::var(crate::folder_safety::INSECURE_STORE_ENV)
+                .ok()
+                .as_deref(),
+        )
 }
 
 /// Opens the store a location names (S3 credentials from the standard AWS chain).
