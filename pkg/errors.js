@@ -3,10 +3,12 @@
 // to fix and never carries a password.
 
 class BackupError extends Error {
-  constructor(code, message) {
+  /** `reason`: core's cause (`deadlock`, `no-space`, `no-credentials`, …), when it has one. */
+  constructor(code, message, reason) {
     super(message);
     this.name = 'BackupError';
     this.code = code;
+    if (reason) this.reason = reason;
   }
 }
 

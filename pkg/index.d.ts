@@ -10,6 +10,7 @@ import type {
   DrillOptions,
   DrillReport,
   ErrorCode,
+  ErrorReason,
   HealthOptions,
   HealthReport,
   Manifest,
@@ -30,6 +31,8 @@ export * from './types.generated';
 export declare class BackupError extends Error {
   readonly name: 'BackupError';
   readonly code: ErrorCode;
+  /** What caused it, where code acts on that (core's `Cause`): e.g. `no-space`, `no-credentials`. */
+  readonly reason?: ErrorReason;
 }
 
 /** What every long operation takes besides its options (JS values, not data). */

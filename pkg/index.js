@@ -94,7 +94,7 @@ function engineChoice(requested = process.env.BACKSTAGE_BACKUP_ENGINE || undefin
 function settle(text) {
   const result = JSON.parse(text);
   if (result.ok) return result.value;
-  throw new BackupError(result.error.code, result.error.message);
+  throw new BackupError(result.error.code, result.error.message, result.error.reason);
 }
 
 async function call(signal, start) {

@@ -6,6 +6,14 @@
 export type ErrorCode = "E_INVALID" | "E_NOT_FOUND" | "E_EXISTS" | "E_INTEGRITY" | "E_LOCKED" | "E_PG_DUMP" | "E_STORE" | "E_ABORTED" | "E_INTERNAL" | "E_UNAVAILABLE";
 
 /**
+ * Why an operation failed, where code acts on the reason and not only on the [`ErrorKind`].
+ * Not a public code: front ends still report the kind's code; the cause decides what this
+ * tool does (retry, which advice to give). The engines pass it on as `BackupError.reason`
+ * (`deadlock`, `no-space`, …) for callers that act on it.
+ */
+export type ErrorReason = "deadlock" | "no-space" | "no-database-given" | "no-credentials";
+
+/**
  * S3 credentials as the engines take them.
  */
 export type S3CredentialsObject = { accessKeyId: string, secretAccessKey: string, sessionToken?: string, };

@@ -265,6 +265,21 @@ module.exports = function conformance(kind) {
     }
   });
 
+  test(`${kind}: an error carries core's cause as its reason`, async () => {
+    const names = ['DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGDATABASE', 'PGSERVICE'];
+    const saved = Object.fromEntries(names.map(n => [n, process.env[n]]));
+    for (const n of names) delete process.env[n];
+    try {
+      const err = await expectCode(engine(store).backup({}), 'E_INVALID');
+      assert.equal(err.reason, 'no-database-given', err.message);
+    } finally {
+      for (const [n, v] of Object.entries(saved)) if (v !== undefined) process.env[n] = v;
+    }
+    // Without a cause there is no reason at all.
+    const plain = await expectCode(engine(store).verify('backstage-catalog-20000101_000000'), 'E_NOT_FOUND');
+    assert.equal(plain.reason, undefined);
+  });
+
   // core's S3 store and its failure words serve both engines: each engine's SDK only reports.
   test(`${kind}: S3 failures say what failed and what to do, in core's words`, async () => {
     const { endpoint, region } = s3.info;

@@ -30,7 +30,7 @@ function warmUp() {
 
 function coded(err) {
   if (err instanceof BackupError) return err;
-  if (err && typeof err.code === 'string' && err.code.startsWith('E_')) return new BackupError(err.code, err.message);
+  if (err && typeof err.code === 'string' && err.code.startsWith('E_')) return new BackupError(err.code, err.message, err.reason);
   return new BackupError('E_INTERNAL', err?.message ?? String(err));
 }
 

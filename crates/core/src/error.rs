@@ -74,8 +74,11 @@ impl ErrorKind {
 
 /// Why an operation failed, where code acts on the reason and not only on the [`ErrorKind`].
 /// Not a public code: front ends still report the kind's code; the cause decides what this
-/// tool does (retry, which advice to give).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// tool does (retry, which advice to give). The engines pass it on as `BackupError.reason`
+/// (`deadlock`, `no-space`, …) for callers that act on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "ErrorReason"))]
 #[non_exhaustive]
 pub enum Cause {
     /// psql lost a deadlock (SQLSTATE 40P01): the same statements may succeed when run again.

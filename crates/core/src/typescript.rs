@@ -32,6 +32,7 @@ fn declarations(cfg: &Config) -> Vec<(String, Option<String>)> {
         };
     }
     decls![
+        crate::error::Cause,
         crate::store::spec::S3CredentialsObject,
         crate::store::spec::StoreObject,
         DatabaseRequest,

@@ -230,7 +230,7 @@ impl Task for OpTask {
             Ok(value) => json!({"ok": true, "value": value}),
             Err(err) => json!({
                 "ok": false,
-                "error": {"code": err.kind().code(), "message": err.message()},
+                "error": {"code": err.kind().code(), "message": err.message(), "reason": err.cause()},
             }),
         }
         .to_string())

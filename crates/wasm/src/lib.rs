@@ -37,10 +37,16 @@ pub use options::*;
 pub use session::*;
 pub use stream::*;
 
-/// A JS `Error` with the core error's stable code.
+/// A JS `Error` with the core error's stable code, and its cause as `reason` when it has one.
 pub(crate) fn coded(err: Error) -> JsValue {
     let js = js_sys::Error::new(err.message());
     let _ = js_sys::Reflect::set(&js, &"code".into(), &err.kind().code().into());
+    if let Some(reason) = err
+        .cause()
+        .and_then(|c| serde_wasm_bindgen::to_value(&c).ok())
+    {
+        let _ = js_sys::Reflect::set(&js, &"reason".into(), &reason);
+    }
     js.into()
 }
 
