@@ -207,6 +207,11 @@ pub struct VerifyArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("database_url", |a| a.help(
+    "The database to restore into, e.g. postgresql://user:password@host:5432/backstage_plugin_catalog \
+     (its tables are replaced only with --clean). Falls back to DATABASE_URL, then the PG* variables. \
+     Prefer DATABASE_URL or PGPASSWORD for the password: arguments are visible to other users of the machine."
+)))]
 pub struct RestoreArgs {
     /// A backup id, `latest`, or the path of a .sql.gz file (a runbook backup, say).
     #[arg(value_name = "ID|latest|PATH")]
@@ -231,11 +236,15 @@ pub struct RestoreArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("database_url", |a| a.help(
+    "The server to drill on: a URL of any database there, e.g. postgresql://user:password@host:5432/postgres; \
+     the drill creates a scratch database beside it and drops it after (CREATEDB needed). Falls back to \
+     DATABASE_URL, then the PG* variables. Prefer DATABASE_URL or PGPASSWORD for the password."
+)))]
 pub struct DrillArgs {
     /// A backup id or `latest`.
     #[arg(default_value = "latest", value_name = "ID|latest")]
     pub backup: String,
-    /// The server to drill on (its database is used for CREATE/DROP DATABASE); falls back like backup's.
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]

@@ -742,3 +742,24 @@ fn health_parse_errors_exit_unknown() {
     // Other commands keep clap's usage exit.
     cli().args(["list", "--no-such-flag"]).assert().code(2);
 }
+
+/// Each command says what its --database-url is: the source of a backup, the target of a
+/// restore, the server a drill makes its scratch database on.
+#[test]
+fn database_url_help_says_what_each_command_does_with_it() {
+    let help = |command: &str| {
+        let out = cli().args([command, "--help"]).assert().success();
+        String::from_utf8_lossy(&out.get_output().stdout).to_string()
+    };
+    assert!(help("backup").contains("The database to back up"));
+    let restore = help("restore");
+    assert!(
+        restore.contains("The database to restore into"),
+        "{restore}"
+    );
+    assert!(!restore.contains("to back up"), "{restore}");
+    let drill = help("drill");
+    assert!(drill.contains("The server to drill on"), "{drill}");
+    assert!(drill.contains("scratch database"), "{drill}");
+    assert!(!drill.contains("to back up"), "{drill}");
+}
