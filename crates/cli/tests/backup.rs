@@ -33,6 +33,26 @@ async fn backup_round_trips_through_the_runbooks_restore() {
         .as_str()
         .unwrap()
         .ends_with(".js"));
+    // The summary a person reads calls the migration what it is.
+    let other = tempfile::tempdir().unwrap();
+    let human = cli()
+        .args(["backup", "--database-url", &source.url, "--store"])
+        .arg(other.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let human = String::from_utf8_lossy(&human);
+    let line = human
+        .lines()
+        .find(|l| l.trim_start().starts_with("migration "))
+        .unwrap_or_else(|| panic!("no migration line in {human}"));
+    assert!(
+        line.contains(".js (the database's latest knex migration)"),
+        "{line}"
+    );
+    assert!(!human.contains("schema"), "{human}");
 
     let name = manifest["name"].as_str().unwrap();
     let data = store.path().join(name);

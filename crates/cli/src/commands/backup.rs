@@ -96,7 +96,9 @@ fn summary(manifest: &Manifest, store: &str, seconds: f64) -> String {
         ));
     }
     if let Some(migration) = &db.latest_migration {
-        out.push_str(&format!("  schema    {migration}\n"));
+        out.push_str(&format!(
+            "  migration {migration} (the database's latest knex migration)\n"
+        ));
     }
     match &manifest.signature {
         Some(signature) => out.push_str(&format!("  signed    key {}\n", signature.key_id)),
