@@ -16,7 +16,7 @@ use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::js::call;
+use crate::js::{call, call_now};
 use crate::store::{bytes_to_js, reader_from};
 
 pub(crate) struct JsFs {
@@ -52,13 +52,8 @@ fn request<const N: usize>(
     name: &str,
     args: [JsValue; N],
 ) -> SendWrapper<impl std::future::Future<Output = io::Result<JsValue>>> {
-    let called = call(object, name, &args);
-    SendWrapper::new(async move {
-        let value = called.map_err(|e| io::Error::other(e.message().to_string()))?;
-        JsFuture::from(js_sys::Promise::resolve(&value))
-            .await
-            .map_err(io_from_js)
-    })
+    let called = call_now(object, name, &args);
+    SendWrapper::new(async move { called.await.map_err(io_from_js) })
 }
 
 fn path_js(path: &Path) -> JsValue {

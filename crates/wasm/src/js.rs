@@ -44,13 +44,29 @@ pub(crate) fn call(object: &JsValue, name: &str, args: &[JsValue]) -> Result<JsV
     method.apply(object, &args).map_err(error_from_js)
 }
 
+/// Calls `object[name](...args)` now and gives a future of what it returns (a promise or a
+/// value). A failure stays the JS value thrown or rejected, so each caller reads it its own way
+/// (core's error, an S3 failure, an io::Error); the request is on its way before the first poll.
+pub(crate) fn call_now(
+    object: &JsValue,
+    name: &str,
+    args: &[JsValue],
+) -> impl std::future::Future<Output = Result<JsValue, JsValue>> {
+    let called = js_sys::Reflect::get(object, &name.into())
+        .and_then(|method| {
+            method
+                .dyn_into::<js_sys::Function>()
+                .map_err(|_| JsValue::from_str(&format!("the JS object has no {name}()")))
+        })
+        .and_then(|method| method.apply(object, &args.iter().collect()));
+    async move { JsFuture::from(js_sys::Promise::resolve(&called?)).await }
+}
+
 /// Calls `object[name](...args)` and awaits what it returns (a promise or a value).
 pub(crate) async fn call_async(
     object: &JsValue,
     name: &str,
     args: &[JsValue],
 ) -> Result<JsValue, Error> {
-    let value = call(object, name, args)?;
-    let promise = js_sys::Promise::resolve(&value);
-    JsFuture::from(promise).await.map_err(error_from_js)
+    call_now(object, name, args).await.map_err(error_from_js)
 }

@@ -2,24 +2,26 @@
 //! plugin's store object, and the S3 credentials): one reading and one set of messages for both
 //! engines. The glue learns only what it needs to make its file system or S3 calls.
 
+use backstage_backup_core::store::spec::CREDENTIALS_SHAPE;
 use backstage_backup_core::store::{S3Credentials, StoreLocation, StoreSpec};
 use wasm_bindgen::prelude::*;
 
 use crate::{coded, from_js, to_js};
 
+/// The `s3Credentials` option as JSON (none when absent), read without naming what it holds:
+/// it may be the secret.
+fn credentials_json(credentials: JsValue) -> Result<Option<serde_json::Value>, JsValue> {
+    if credentials.is_undefined() || credentials.is_null() {
+        return Ok(None);
+    }
+    serde_wasm_bindgen::from_value(credentials)
+        .map(Some)
+        .map_err(|_| coded(backstage_backup_core::Error::invalid(CREDENTIALS_SHAPE)))
+}
+
 fn spec_from(store: JsValue, credentials: JsValue) -> Result<StoreSpec, JsValue> {
     let store: serde_json::Value = from_js(store, "store")?;
-    let credentials = if credentials.is_undefined() || credentials.is_null() {
-        None
-    } else {
-        // Read as JSON without naming what it holds: it may be the secret.
-        Some(serde_wasm_bindgen::from_value::<serde_json::Value>(credentials).map_err(|_| {
-            coded(backstage_backup_core::Error::invalid(
-                "s3Credentials must be {accessKeyId, secretAccessKey, sessionToken?}, each a non-empty string",
-            ))
-        })?)
-    };
-    StoreSpec::from_json(&store, credentials.as_ref()).map_err(coded)
+    StoreSpec::from_json(&store, credentials_json(credentials)?.as_ref()).map_err(coded)
 }
 
 /// `{kind: 'local', path, describe}` or `{kind: 's3', location, credentials?, describe}`
@@ -53,17 +55,10 @@ pub fn resolve_store(store: JsValue, credentials: JsValue) -> Result<JsValue, Js
 /// echoing a value.
 #[wasm_bindgen(js_name = checkS3Credentials)]
 pub fn check_s3_credentials(credentials: JsValue) -> Result<(), JsValue> {
-    if credentials.is_undefined() || credentials.is_null() {
-        return Ok(());
+    match credentials_json(credentials)? {
+        Some(value) => S3Credentials::from_json(&value).map(drop).map_err(coded),
+        None => Ok(()),
     }
-    let invalid = || {
-        coded(backstage_backup_core::Error::invalid(
-            "s3Credentials must be {accessKeyId, secretAccessKey, sessionToken?}, each a non-empty string",
-        ))
-    };
-    let value: serde_json::Value =
-        serde_wasm_bindgen::from_value(credentials).map_err(|_| invalid())?;
-    S3Credentials::from_json(&value).map(drop).map_err(coded)
 }
 
 /// Judges a local store folder's owners and modes (`core::folder_safety::judge`): `chain` is

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::js::call;
+use crate::js::{call, call_now};
 use crate::store::{bytes_to_js, reader_from};
 
 pub(crate) struct JsS3 {
@@ -38,16 +38,8 @@ impl JsS3 {
         name: &str,
         args: [JsValue; N],
     ) -> SendWrapper<impl std::future::Future<Output = Result<JsValue, S3Failure>>> {
-        let called = call(&self.object, name, &args);
-        SendWrapper::new(async move {
-            let value = called.map_err(|e| S3Failure {
-                detail: e.message().to_string(),
-                ..S3Failure::default()
-            })?;
-            JsFuture::from(js_sys::Promise::resolve(&value))
-                .await
-                .map_err(failure)
-        })
+        let called = call_now(&self.object, name, &args);
+        SendWrapper::new(async move { called.await.map_err(failure) })
     }
 }
 

@@ -86,6 +86,13 @@ fn io_error(path: &Path, doing: &str, err: io::Error) -> Error {
 /// Temp names made by this process so far: two in the same clock tick still differ.
 static TEMP_NAMES: AtomicU64 = AtomicU64::new(0);
 
+/// This process's pid, asked of the host once: its `this_process` reads /proc files, and every
+/// object written needs a temp name.
+fn this_pid() -> u32 {
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *PID.get_or_init(|| host().this_process().pid)
+}
+
 impl FolderStore {
     pub fn new(root: PathBuf, fs: Arc<dyn FolderFs>) -> FolderStore {
         FolderStore { fs, root }
@@ -104,8 +111,8 @@ impl FolderStore {
     fn temp_path(&self, key: &str) -> PathBuf {
         let nanos = host().now().timestamp_nanos_opt().unwrap_or_default() as u64
             + TEMP_NAMES.fetch_add(1, Ordering::Relaxed);
-        let pid = host().this_process().pid;
-        self.root.join(format!(".{key}{TEMP_MARK}{pid}-{nanos}"))
+        self.root
+            .join(format!(".{key}{TEMP_MARK}{}-{nanos}", this_pid()))
     }
 
     async fn ensure_root(&self) -> Result<()> {

@@ -22,7 +22,8 @@ pub struct StoreSpec {
 const STORE_SHAPE: &str = "the store is a folder, an s3://bucket/prefix URL, or {url, region?, \
     endpoint?, forcePathStyle?, sse?, kmsKeyId?, credentials?}";
 
-const CREDENTIALS_SHAPE: &str =
+/// What S3 credentials must look like; the one wording of a wrong shape (it never echoes a value).
+pub const CREDENTIALS_SHAPE: &str =
     "s3Credentials must be {accessKeyId, secretAccessKey, sessionToken?}, each a non-empty string";
 
 /// The store as an object (the Backstage plugin's `backup.store`); the S3 settings are the
