@@ -626,6 +626,153 @@ mod tests {
         assert!(!answered(Some("AccessDenied"), Some(403)).is_precondition_failed());
     }
 
+    /// S3 calls that record what is asked and fail the part numbered `failing_part`.
+    struct Recording {
+        asked: std::sync::Mutex<Vec<String>>,
+        failing_part: i32,
+    }
+
+    impl Recording {
+        fn note(&self, what: impl Into<String>) {
+            self.asked.lock().unwrap().push(what.into());
+        }
+        fn asked(&self) -> Vec<String> {
+            self.asked.lock().unwrap().clone()
+        }
+    }
+
+    #[async_trait]
+    impl S3Calls for Recording {
+        async fn put_object(&self, _: &str, _: Bytes, _: &str, _: bool) -> Result<(), S3Failure> {
+            Ok(())
+        }
+        async fn create_upload(&self, _: &str) -> Result<Option<String>, S3Failure> {
+            self.note("create");
+            Ok(Some("upload-1".into()))
+        }
+        fn upload_part(
+            &self,
+            part: PartRequest,
+        ) -> BoxFuture<'static, Result<CompletedPart, S3Failure>> {
+            self.note(format!("part {}", part.part_number));
+            let answer = if part.part_number == self.failing_part {
+                Err(answered(Some("InternalError"), Some(500)))
+            } else {
+                Ok(CompletedPart {
+                    part_number: part.part_number,
+                    etag: Some("e".into()),
+                    sha256: part.sha256,
+                })
+            };
+            Box::pin(async move { answer })
+        }
+        async fn complete_upload(
+            &self,
+            _: &str,
+            _: &str,
+            parts: &[CompletedPart],
+        ) -> Result<(), S3Failure> {
+            let numbers: Vec<i32> = parts.iter().map(|p| p.part_number).collect();
+            self.note(format!("complete {numbers:?}"));
+            Ok(())
+        }
+        async fn abort_upload(&self, _: &str, _: &str) -> Result<(), S3Failure> {
+            self.note("abort");
+            Ok(())
+        }
+        fn abort_upload_in_background(&self, _: &str, _: &str) {
+            self.note("abort in background");
+        }
+        async fn head_object(&self, _: &str) -> Result<(), S3Failure> {
+            Err(answered(None, Some(404)))
+        }
+        async fn get_object(&self, _: &str) -> Result<(ObjectReader, u64), S3Failure> {
+            Err(answered(Some("NoSuchKey"), Some(404)))
+        }
+        async fn list_objects(&self, _: &str, _: Option<String>) -> Result<ObjectPage, S3Failure> {
+            Ok(ObjectPage::default())
+        }
+        async fn list_uploads(
+            &self,
+            _: &str,
+            _: Option<String>,
+            _: Option<String>,
+        ) -> Result<UploadPage, S3Failure> {
+            Ok(UploadPage::default())
+        }
+        async fn delete_object(&self, _: &str) -> Result<(), S3Failure> {
+            Ok(())
+        }
+    }
+
+    async fn upload_three_parts(failing_part: i32) -> (Result<()>, Vec<String>) {
+        let calls = Arc::new(Recording {
+            asked: Default::default(),
+            failing_part,
+        });
+        let store = S3Store::new(location(), calls.clone());
+        let mut upload = store.start_upload("k").await.unwrap();
+        let chunk = Bytes::from(vec![7u8; 1 << 20]);
+        let mut outcome = Ok(());
+        for _ in 0..((3 * part_size(1)) >> 20) {
+            outcome = upload.write(chunk.clone()).await;
+            if outcome.is_err() {
+                break;
+            }
+        }
+        if outcome.is_ok() {
+            outcome = upload.complete().await;
+        }
+        (outcome, calls.asked())
+    }
+
+    #[tokio::test]
+    async fn a_failed_part_aborts_the_upload_after_the_parts_in_flight_and_never_completes() {
+        let (outcome, asked) = upload_three_parts(2).await;
+        let err = outcome.unwrap_err();
+        assert!(
+            err.message().contains("uploading part 2 of s3://b/k"),
+            "{err}"
+        );
+        assert_eq!(
+            asked.iter().filter(|a| *a == "abort").count(),
+            1,
+            "{asked:?}"
+        );
+        assert_eq!(asked.last().map(String::as_str), Some("abort"), "{asked:?}");
+        assert!(
+            !asked.iter().any(|a| a.starts_with("complete")),
+            "{asked:?}"
+        );
+        // Aborted once, awaited: dropping it sends nothing more.
+        assert!(
+            !asked.iter().any(|a| a == "abort in background"),
+            "{asked:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_whole_upload_completes_its_parts_in_order_and_a_dropped_one_is_aborted() {
+        let (outcome, asked) = upload_three_parts(0).await;
+        outcome.unwrap();
+        assert_eq!(
+            asked.last().map(String::as_str),
+            Some("complete [1, 2, 3]"),
+            "{asked:?}"
+        );
+        assert!(!asked.iter().any(|a| a.starts_with("abort")), "{asked:?}");
+
+        let calls = Arc::new(Recording {
+            asked: Default::default(),
+            failing_part: 0,
+        });
+        let store = S3Store::new(location(), calls.clone());
+        let mut upload = store.start_upload("k").await.unwrap();
+        upload.write(Bytes::from_static(b"some")).await.unwrap();
+        drop(upload);
+        assert_eq!(calls.asked(), ["create", "abort in background"]);
+    }
+
     #[test]
     fn the_part_checksum_is_base64_sha256() {
         assert_eq!(
